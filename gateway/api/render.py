@@ -1,0 +1,141 @@
+"""Turning stored documents into response records: field policy, ``fields=`` selection, hrefs, 1.1 projection.
+
+A :class:`Shaper` is compiled once per (class, readable-field tree, selection, version) from the standards
+definitions, then applied to each row; it never consults per-resource code. Fields outside the app's readable tree
+are dropped at every depth, so nothing the policy hides can leave in a nested object or array.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+from typing import Callable
+
+import orjson
+
+from gateway.storage.records import render_base
+
+# Where each GUIDRef target type lives (service, collection path).
+REF_PATHS = {
+    "org": ("rostering", "orgs"), "academicSession": ("rostering", "academicSessions"),
+    "class": ("rostering", "classes"), "course": ("rostering", "courses"), "user": ("rostering", "users"),
+    "enrollment": ("rostering", "enrollments"), "demographics": ("rostering", "demographics"),
+    "student": ("rostering", "students"), "teacher": ("rostering", "teachers"), "term": ("rostering", "terms"),
+    "gradingPeriod": ("rostering", "gradingPeriods"),
+    "resource": ("resources", "resources"),
+    "category": ("gradebook", "categories"), "lineItem": ("gradebook", "lineItems"),
+    "result": ("gradebook", "results"), "scoreScale": ("gradebook", "scoreScales"),
+    "assessmentLineItem": ("gradebook", "assessmentLineItems"),
+    "assessmentResult": ("gradebook", "assessmentResults"),
+}
+V1P2_BASES = {"rostering": "/ims/oneroster/rostering/v1p2", "resources": "/ims/oneroster/resources/v1p2",
+              "gradebook": "/ims/oneroster/gradebook/v1p2"}
+V1P1_BASE = "/ims/oneroster/v1p1"
+
+# OneRoster 1.1 user roles; 1.2 roles without a 1.1 counterpart are shown as the nearest 1.1 role.
+V1P1_ROLES = {"districtAdministrator": "administrator", "siteAdministrator": "administrator",
+              "systemAdministrator": "administrator", "principal": "administrator", "counselor": "administrator"}
+
+
+def href_prefixes(host: str, version: str) -> dict[str, str]:
+    """Absolute collection URLs per GUIDRef type, for building hrefs."""
+    host = host.rstrip("/")
+    if version == "1.1":
+        return {rtype: f"{host}{V1P1_BASE}/{path}/" for rtype, (_service, path) in REF_PATHS.items()}
+    return {rtype: f"{host}{V1P2_BASES[service]}/{path}/" for rtype, (service, path) in REF_PATHS.items()}
+
+
+@lru_cache(maxsize=None)
+def _plan(model: Any, class_name: str, tree_key: Any) -> tuple:
+    """Per field: (name, kind, detail) with kind plain | ref | object | drop (tree_key freezes the tree)."""
+    tree = dict(tree_key)
+    cls = model.classes[class_name]
+    plan = []
+    for name, field in cls.fields.items():
+        if name not in tree:
+            continue
+        if field.type == "ref":
+            plan.append((name, "ref", field.ref))
+        elif field.type == "object" and tree[name] is not None and field.cls in model.classes:
+            plan.append((name, "object", _plan(model, field.cls, tree[name])))
+        else:
+            plan.append((name, "plain", None))
+    return tuple(plan)
+
+
+def freeze(tree: dict) -> tuple:
+    return tuple(sorted((name, None if sub is None else freeze(sub)) for name, sub in tree.items()))
+
+
+def _apply(plan: tuple, doc: dict, hrefs: dict[str, str]) -> dict:
+    out = {}
+    for name, kind, detail in plan:
+        if name not in doc:
+            continue
+        value = doc[name]
+        if kind == "ref":
+            value = [_ref(item, hrefs) for item in value] if isinstance(value, list) else _ref(value, hrefs)
+        elif kind == "object":
+            if isinstance(value, list):
+                value = [_apply(detail, item, hrefs) for item in value if isinstance(item, dict)]
+            elif isinstance(value, dict):
+                value = _apply(detail, value, hrefs)
+        out[name] = value
+    return out
+
+
+def _ref(ref: Any, hrefs: dict[str, str]) -> Any:
+    if not isinstance(ref, dict):
+        return ref
+    rtype = ref.get("type")
+    return {"href": hrefs.get(rtype, "") + str(ref.get("sourcedId")), "sourcedId": ref.get("sourcedId"), "type": rtype}
+
+
+class Shaper:
+    """Shapes stored rows of one class for one response."""
+
+    def __init__(self, model: Any, class_name: str, readable: dict, selection: tuple[str, ...] | None,
+                 hrefs: dict[str, str], project: Callable[[dict], dict] | None = None):
+        self.plan = _plan(model, class_name, freeze(readable))
+        self.selection = selection
+        self.hrefs = hrefs
+        self.project = project
+
+    def record(self, row: Any) -> dict:
+        doc = _apply(self.plan, render_base(row), self.hrefs)
+        if self.project is not None:
+            doc = self.project(doc)
+        if self.selection:
+            doc = {name: doc[name] for name in self.selection if name in doc}
+        return doc
+
+    def dumps(self, row: Any) -> bytes:
+        return orjson.dumps(self.record(row))
+
+
+def projector_v1p1(model11: Any, class_name: str) -> Callable[[dict], dict]:
+    """Show a 1.2 record as its 1.1 class: keep the 1.1 fields, derive ``role``/``orgs``, real booleans."""
+    cls = model11.classes.get(class_name) or model11.classes.get(class_name.rstrip("s"))
+    if cls is None:
+        return lambda doc: doc
+    fields = cls.fields
+    booleans = {name for name, field in fields.items() if field.type == "boolean"}
+    derive_roles = "role" in fields and "roles" not in fields
+
+    def project(doc: dict) -> dict:
+        if derive_roles and "roles" in doc:
+            roles = doc.get("roles") or []
+            primary = next((r for r in roles if r.get("roleType") == "primary"), roles[0] if roles else None)
+            if primary:
+                doc["role"] = V1P1_ROLES.get(primary.get("role"), primary.get("role"))
+            doc["orgs"] = list({r["org"]["sourcedId"]: r["org"] for r in roles if r.get("org")}.values())
+        out = {}
+        for name in fields:
+            if name in doc:
+                value = doc[name]
+                if name in booleans and isinstance(value, str):
+                    value = value == "true"
+                out[name] = value
+        return out
+
+    return project

@@ -1,0 +1,52 @@
+"""Registering apps (OAuth clients) for a district. The secret is returned once and stored only as a hash."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+from sqlalchemy import select
+
+from gateway.auth import scopes as scope_names
+from gateway.auth.secrets import hash_secret
+from gateway.auth.secrets import new_client_id
+from gateway.auth.secrets import new_secret
+from gateway.storage.records import utc_now
+from gateway.storage.tables import apps
+from gateway.storage.tables import districts
+
+
+class RegistryError(ValueError):
+    """A registration request that cannot be honoured (unknown district, unknown scope, ...)."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    client_id: str
+    client_secret: str
+    scopes: tuple[str, ...]
+
+
+def ensure_district(conn: Connection, district_id: str, name: str | None = None) -> None:
+    if conn.execute(select(districts.c.id).where(districts.c.id == district_id)).first() is None:
+        conn.execute(districts.insert().values(id=district_id, name=name or district_id, created_at=utc_now()))
+
+
+def district_exists(conn: Connection, district_id: str) -> bool:
+    return conn.execute(select(districts.c.id).where(districts.c.id == district_id)).first() is not None
+
+
+def create_app_credentials(conn: Connection, district_id: str, name: str, scopes: list[str]) -> Credentials:
+    if not district_exists(conn, district_id):
+        raise RegistryError(f"unknown district {district_id!r}; create it first (trellis districts create)")
+    if not scopes:
+        raise RegistryError("give at least one --scope")
+    try:
+        granted = scope_names.normalise(scopes)
+    except ValueError as error:
+        raise RegistryError(str(error)) from None
+    client_id, secret = new_client_id(), new_secret()
+    conn.execute(apps.insert().values(client_id=client_id, tenant=district_id, name=name,
+                                      secret_hash=hash_secret(secret), scopes=" ".join(granted), status="active",
+                                      created_at=utc_now()))
+    return Credentials(client_id, secret, tuple(granted))

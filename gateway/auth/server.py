@@ -1,0 +1,163 @@
+"""OAuth 2.0 client credentials (Authlib) and bearer-token checks for every protected endpoint.
+
+The token endpoint is Authlib's :class:`AuthorizationServer` with the client-credentials grant; storage glue is two
+functions (find a client, save a token) as Authlib recommends. Tokens are opaque random strings stored as SHA-256
+keys, bound to one district and app, and expire after ``TRELLIS_TOKEN_LIFETIME`` seconds. :func:`require` is the one
+place a request's credentials become an :class:`~gateway.policy.AccessPolicy`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.integrations.flask_oauth2 import ResourceProtector
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import ClientMixin
+from authlib.oauth2.rfc6749 import TokenMixin
+from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc6749.errors import InvalidScopeError
+from authlib.oauth2.rfc6750 import BearerTokenValidator
+from authlib.oauth2.rfc6750 import InsufficientScopeError
+from flask import Blueprint
+from flask import Flask
+from flask import current_app
+from sqlalchemy import select
+
+from gateway.auth import scopes as scope_names
+from gateway.auth.secrets import token_key
+from gateway.auth.secrets import verify_secret
+from gateway.errors import Forbidden
+from gateway.errors import Unauthorized
+from gateway.storage.db import get_engine
+from gateway.storage.tables import apps
+from gateway.storage.tables import tokens
+
+bp = Blueprint("oauth", __name__)
+
+
+@dataclass
+class Client(ClientMixin):
+    client_id: str
+    tenant: str
+    secret_hash: str
+    scopes: str
+    status: str
+
+    def get_client_id(self):
+        return self.client_id
+
+    def get_default_redirect_uri(self):
+        return None
+
+    def get_allowed_scope(self, scope):
+        allowed = scope_names.parse(self.scopes)
+        if not scope:
+            return " ".join(sorted(allowed))
+        granted = scope_names.parse(scope) & allowed
+        if not granted:
+            raise InvalidScopeError(description="none of the requested scopes is granted to this app")
+        return " ".join(sorted(granted))
+
+    def check_redirect_uri(self, redirect_uri):
+        return False
+
+    def check_client_secret(self, client_secret):
+        return self.status == "active" and verify_secret(client_secret, self.secret_hash)
+
+    def check_endpoint_auth_method(self, method, endpoint):
+        return method in {"client_secret_basic", "client_secret_post"}
+
+    def check_response_type(self, response_type):
+        return False
+
+    def check_grant_type(self, grant_type):
+        return grant_type == "client_credentials"
+
+
+@dataclass
+class Token(TokenMixin):
+    client_id: str
+    tenant: str
+    scope: str
+    issued_at: int
+    expires_at: int
+    revoked: bool
+
+    def check_client(self, client):
+        return client.get_client_id() == self.client_id
+
+    def get_scope(self):
+        return self.scope
+
+    def get_expires_in(self):
+        return self.expires_at - self.issued_at
+
+    def is_expired(self):
+        return time.time() >= self.expires_at
+
+    def is_revoked(self):
+        return self.revoked
+
+
+class ClientCredentials(grants.ClientCredentialsGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+
+def query_client(client_id: str) -> Client | None:
+    with get_engine().connect() as conn:
+        row = conn.execute(select(apps).where(apps.c.client_id == client_id)).first()
+    if row is None:
+        return None
+    return Client(row.client_id, row.tenant, row.secret_hash, row.scopes, row.status)
+
+
+def save_token(token: dict, request) -> None:
+    client: Client = request.client
+    now = int(time.time())
+    with get_engine().begin() as conn:
+        conn.execute(tokens.insert().values(
+            token_hash=token_key(token["access_token"]), client_id=client.client_id, tenant=client.tenant,
+            scope=token.get("scope", ""), issued_at=now, expires_at=now + int(token["expires_in"]), revoked=0))
+
+
+class StoredTokenValidator(BearerTokenValidator):
+    def authenticate_token(self, token_string: str) -> Token | None:
+        with get_engine().connect() as conn:
+            row = conn.execute(
+                select(tokens, apps.c.status).join(apps, apps.c.client_id == tokens.c.client_id)
+                .where(tokens.c.token_hash == token_key(token_string))).first()
+        if row is None:
+            return None
+        return Token(row.client_id, row.tenant, row.scope, row.issued_at, row.expires_at,
+                     bool(row.revoked) or row.status != "active")
+
+
+@bp.post("/oauth/token")
+def issue_token():
+    return current_app.extensions["trellis.oauth"].create_token_response()
+
+
+def require(any_of: frozenset[str]) -> Token:
+    """Authenticate the request's bearer token and check it holds one of ``any_of`` scopes."""
+    try:
+        return current_app.extensions["trellis.protector"].acquire_token(sorted(any_of))
+    except InsufficientScopeError:
+        raise Forbidden("The access token does not carry a scope that grants this endpoint") from None
+    except OAuth2Error as error:
+        raise Unauthorized("Missing, invalid or expired access token",
+                           headers={"WWW-Authenticate": 'Bearer error="invalid_token"'
+                                    if error.error != "missing_authorization" else "Bearer"}) from None
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("OAUTH2_TOKEN_EXPIRES_IN", {"client_credentials": app.config["TRELLIS_TOKEN_LIFETIME"]})
+    app.config.setdefault("OAUTH2_SCOPES_SUPPORTED", sorted(scope_names.KNOWN))
+    authorization = AuthorizationServer(app, query_client=query_client, save_token=save_token)
+    authorization.register_grant(ClientCredentials)
+    protector = ResourceProtector()
+    protector.register_token_validator(StoredTokenValidator())
+    app.extensions["trellis.oauth"] = authorization
+    app.extensions["trellis.protector"] = protector
+    app.register_blueprint(bp)

@@ -1,0 +1,108 @@
+"""The ``trellis`` command line (a Flask click group; also ``flask --app gateway ...``).
+
+Commands report problems as one clear line and a non-zero exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+from flask import current_app
+from flask.cli import FlaskGroup
+from flask.cli import with_appcontext
+
+from gateway.storage.db import get_engine
+
+
+def _create_app(*_args):
+    from gateway import create_app
+    from gateway.config import ConfigError
+
+    try:
+        return create_app()
+    except ConfigError as error:
+        click.echo(f"configuration error: {error}", err=True)
+        sys.exit(2)
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True, add_version_option=False)
+def main() -> None:
+    """Trellis: privacy-first Ed-Fi / OneRoster gateway."""
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@db_group.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Apply the schema migrations."""
+    from gateway.storage import migrate
+
+    migrate.upgrade(get_engine(), revision)
+    click.echo(f"database at revision {migrate.current(get_engine())}")
+
+
+@click.group("districts")
+def districts_group() -> None:
+    """Districts (tenants)."""
+
+
+@districts_group.command("create")
+@click.argument("district_id")
+@click.option("--name", default=None, help="display name")
+@with_appcontext
+def districts_create(district_id: str, name: str | None) -> None:
+    """Create a district (does nothing if it exists)."""
+    from gateway.auth.registry import ensure_district
+
+    with get_engine().begin() as conn:
+        ensure_district(conn, district_id, name)
+    click.echo(f"district {district_id} ready")
+
+
+@click.group("apps")
+def apps_group() -> None:
+    """Apps (OAuth clients) registered by a district."""
+
+
+@apps_group.command("create")
+@click.option("--district", "district_id", required=True)
+@click.option("--name", required=True)
+@click.option("--scope", "scopes", multiple=True, required=True,
+              help="OneRoster scope (URI or 1.2 short name such as roster-core.readonly); repeatable")
+@with_appcontext
+def apps_create(district_id: str, name: str, scopes: tuple[str, ...]) -> None:
+    """Register an app; prints its client id and secret once (only a hash of the secret is kept)."""
+    from gateway.auth.registry import RegistryError
+    from gateway.auth.registry import create_app_credentials
+
+    try:
+        with get_engine().begin() as conn:
+            credentials = create_app_credentials(conn, district_id, name, list(scopes))
+    except RegistryError as error:
+        raise click.UsageError(str(error)) from None
+    click.echo(f"client_id:     {credentials.client_id}")
+    click.echo(f"client_secret: {credentials.client_secret}")
+    click.echo("scopes:        " + " ".join(credentials.scopes))
+    click.echo("The secret is shown only now; store it safely.")
+
+
+COMMANDS = [db_group, districts_group, apps_group]
+
+
+def init_app(app: Flask) -> None:
+    from gateway import transfer_cli
+
+    for command in COMMANDS + transfer_cli.COMMANDS:
+        if command.name not in app.cli.commands:
+            app.cli.add_command(command)
+
+
+for _command in COMMANDS:
+    main.add_command(_command)

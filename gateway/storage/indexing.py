@@ -1,0 +1,98 @@
+"""Which document paths feed the store's indexed columns and link rows, per record type.
+
+This is data, not code: adding a resource type means adding a line here (and to the standards definitions). The
+filter compiler uses the same table, so a filter or relationship query on an indexed path is answered from an index
+instead of a document scan. Paths are dotted; a segment that holds an array matches any of its elements.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from typing import Iterator
+
+COLUMNS: dict[str, dict[str, str]] = {
+    "org": {"subtype": "type", "parent_ref": "parent.sourcedId"},
+    "academicSession": {"subtype": "type", "parent_ref": "parent.sourcedId"},
+    "course": {"org_ref": "org.sourcedId", "parent_ref": "schoolYear.sourcedId"},
+    "class": {"org_ref": "school.sourcedId", "parent_ref": "course.sourcedId", "subtype": "classType"},
+    "enrollment": {"org_ref": "school.sourcedId", "class_ref": "class.sourcedId", "user_ref": "user.sourcedId",
+                   "subtype": "role"},
+    "user": {"org_ref": "primaryOrg.sourcedId"},
+    "demographics": {"user_ref": "sourcedId"},
+    "category": {},
+    "lineItem": {"org_ref": "school.sourcedId", "class_ref": "class.sourcedId", "parent_ref": "category.sourcedId"},
+    "result": {"class_ref": "class.sourcedId", "user_ref": "student.sourcedId", "parent_ref": "lineItem.sourcedId",
+               "subtype": "scoreStatus"},
+    "scoreScale": {"class_ref": "class.sourcedId", "parent_ref": "course.sourcedId"},
+    "assessmentLineItem": {"class_ref": "class.sourcedId", "parent_ref": "parentAssessmentLineItem.sourcedId"},
+    "assessmentResult": {"user_ref": "student.sourcedId", "parent_ref": "assessmentLineItem.sourcedId",
+                         "subtype": "scoreStatus"},
+    "resource": {},
+}
+
+LINKS: dict[str, dict[str, str]] = {
+    "user": {"org": "roles.org.sourcedId", "role": "roles.role", "agent": "agents.sourcedId",
+             "grade": "grades"},
+    "class": {"term": "terms.sourcedId", "resource": "resources.sourcedId"},
+    "course": {"resource": "resources.sourcedId"},
+    "academicSession": {"child": "children.sourcedId"},
+    "org": {"child": "children.sourcedId"},
+}
+
+BASE_COLUMNS = {"sourcedId": "sourced_id", "status": "status", "dateLastModified": "date_last_modified"}
+
+
+def values_at(doc: Any, path: tuple[str, ...]) -> Iterator[Any]:
+    """Every value found at a dotted path, descending into arrays."""
+    if not path:
+        if isinstance(doc, list):
+            yield from (item for item in doc if item is not None)
+        elif doc is not None:
+            yield doc
+        return
+    if isinstance(doc, list):
+        for item in doc:
+            yield from values_at(item, path)
+    elif isinstance(doc, dict):
+        yield from values_at(doc.get(path[0]), path[1:])
+
+
+def _compile(spec: dict[str, dict[str, str]]) -> dict[str, tuple[tuple[str, tuple[str, ...]], ...]]:
+    return {rtype: tuple((name, tuple(path.split("."))) for name, path in paths.items())
+            for rtype, paths in spec.items()}
+
+
+_COLUMN_PATHS = _compile(COLUMNS)
+_LINK_PATHS = _compile(LINKS)
+
+
+def extract(rtype: str, sourced_id: str, doc: dict) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The indexed column values and the (rel, target) link pairs of one document."""
+    columns: dict[str, Any] = {"subtype": None, "org_ref": None, "class_ref": None, "user_ref": None,
+                               "parent_ref": None}
+    for name, path in _COLUMN_PATHS.get(rtype, ()):
+        if path == ("sourcedId",):
+            columns[name] = sourced_id
+            continue
+        value = next(values_at(doc, path), None)
+        columns[name] = None if value is None else str(value)
+    links = sorted({(rel, str(value)) for rel, path in _LINK_PATHS.get(rtype, ()) for value in values_at(doc, path)})
+    return columns, links
+
+
+def column_for(rtype: str, path: str) -> str | None:
+    """The records column answering a dotted path of this type, if any."""
+    if path in BASE_COLUMNS:
+        return BASE_COLUMNS[path]
+    for name, indexed in COLUMNS.get(rtype, {}).items():
+        if indexed == path and indexed != "sourcedId":
+            return name
+    return None
+
+
+def link_for(rtype: str, path: str) -> str | None:
+    """The link relation answering a dotted path of this type, if any."""
+    for rel, indexed in LINKS.get(rtype, {}).items():
+        if indexed == path:
+            return rel
+    return None

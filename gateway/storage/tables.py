@@ -1,0 +1,89 @@
+"""The schema: one generic record store for every resource type of every standard, plus auth tables.
+
+A record is a JSON document with a few extracted, indexed columns (tenant, type, id, status, last-modified, change
+version, and the references relationship queries need), in the spirit of Ed-Fi's Data Management Service. Many-valued
+references (a user's orgs, a class's terms) go to ``record_links``. Which paths feed which column is declared in
+:mod:`gateway.storage.indexing`, not here.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger
+from sqlalchemy import Column
+from sqlalchemy import Index
+from sqlalchemy import Integer
+from sqlalchemy import MetaData
+from sqlalchemy import String
+from sqlalchemy import Table
+from sqlalchemy import Text
+
+metadata = MetaData()
+
+districts = Table(
+    "districts", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("created_at", String(32), nullable=False),
+)
+
+records = Table(
+    "records", metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("type", String(48), primary_key=True),
+    Column("sourced_id", String(255), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("date_last_modified", String(32), nullable=False),
+    Column("change_version", BigInteger, nullable=False),
+    Column("subtype", String(64)),
+    Column("org_ref", String(255)),
+    Column("class_ref", String(255)),
+    Column("user_ref", String(255)),
+    Column("parent_ref", String(255)),
+    Column("doc_hash", String(32), nullable=False),
+    Column("doc", Text, nullable=False),
+    Index("ix_records_version", "tenant", "change_version"),
+    Index("ix_records_type_version", "tenant", "type", "change_version"),
+    Index("ix_records_subtype", "tenant", "type", "subtype", "sourced_id"),
+    Index("ix_records_org", "tenant", "type", "org_ref"),
+    Index("ix_records_class", "tenant", "type", "class_ref"),
+    Index("ix_records_user", "tenant", "type", "user_ref"),
+    Index("ix_records_parent", "tenant", "type", "parent_ref"),
+)
+
+record_links = Table(
+    "record_links", metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("type", String(48), primary_key=True),
+    Column("sourced_id", String(255), primary_key=True),
+    Column("rel", String(48), primary_key=True),
+    Column("target", String(255), primary_key=True),
+    Index("ix_record_links_target", "tenant", "type", "rel", "target"),
+)
+
+change_counter = Table(
+    "change_counter", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+apps = Table(
+    "apps", metadata,
+    Column("client_id", String(64), primary_key=True),
+    Column("tenant", String(64), nullable=False, index=True),
+    Column("name", Text, nullable=False),
+    Column("secret_hash", Text, nullable=False),
+    Column("scopes", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", String(32), nullable=False),
+)
+
+tokens = Table(
+    "tokens", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("client_id", String(64), nullable=False, index=True),
+    Column("tenant", String(64), nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("issued_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("revoked", Integer, nullable=False, default=0),
+)

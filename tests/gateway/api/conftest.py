@@ -1,0 +1,26 @@
+"""API fixtures: a seeded district and tokens for it."""
+
+import pytest
+from factories import seed
+
+V12 = "/ims/oneroster/rostering/v1p2"
+V11 = "/ims/oneroster/v1p1"
+
+
+@pytest.fixture
+def seeded(app, engine):
+    seed(engine)
+    return app
+
+
+@pytest.fixture
+def auth(apps, seeded):
+    return apps.headers()
+
+
+@pytest.fixture
+def get(client, auth):
+    def fetch(path, **kwargs):
+        return client.get(path if path.startswith("/") else f"{V12}/{path}", headers=auth, **kwargs)
+
+    return fetch
