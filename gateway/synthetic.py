@@ -167,7 +167,7 @@ def _validate(size: DistrictSize, district_id: str) -> None:
 
 def generate_bundle(out: str | os.PathLike, size: DistrictSize, *, district_id: str = "demo", seed: int = 2026,
                     zip: bool = False) -> dict[str, int]:  # noqa: A002 - the public keyword the callers use
-    """Write the package to directory ``out`` (or a zip, when ``zip`` or ``out`` ends with .zip); return data rows per file.
+    """Write the package to directory ``out``, or a zip when ``zip`` or ``out`` ends with .zip; return rows per file.
 
     Files that would have no data rows are left out and declared ``absent``, since the binding forbids empty files.
     """

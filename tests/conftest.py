@@ -7,7 +7,6 @@ skipped with the reason, except under ``CI=true``, where that is a failure.
 
 from __future__ import annotations
 
-import base64
 import os
 import uuid
 
@@ -17,6 +16,7 @@ from sqlalchemy import make_url
 from sqlalchemy import text
 
 from gateway import create_app
+from helpers import Apps
 from gateway.storage import migrate
 from gateway.storage.db import make_engine
 from gateway.storage.tables import metadata
@@ -87,38 +87,6 @@ def client(app):
 @pytest.fixture
 def engine(app):
     return app.extensions["trellis.engine"]
-
-
-def basic(client_id: str, secret: str) -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()}
-
-
-class Apps:
-    """Registers apps and fetches tokens, as a district and a vendor would."""
-
-    def __init__(self, app, client):
-        self.app, self.client = app, client
-
-    def register(self, scopes, district="d1", name="app"):
-        from gateway.auth.registry import create_app_credentials
-        from gateway.auth.registry import ensure_district
-
-        with self.app.extensions["trellis.engine"].begin() as conn:
-            ensure_district(conn, district)
-            return create_app_credentials(conn, district, name, list(scopes))
-
-    def token(self, scopes=("roster.readonly", "roster-core.readonly", "roster-demographics.readonly",
-                            "resource.readonly"), district="d1", request_scope=None):
-        creds = self.register(scopes, district)
-        data = {"grant_type": "client_credentials"}
-        if request_scope:
-            data["scope"] = request_scope
-        response = self.client.post("/oauth/token", data=data, headers=basic(creds.client_id, creds.client_secret))
-        assert response.status_code == 200, response.get_data(as_text=True)
-        return response.get_json()["access_token"]
-
-    def headers(self, **kwargs):
-        return {"Authorization": "Bearer " + self.token(**kwargs)}
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ storage backend compiles the same AST. Grammar: reference/oneroster.md §1.5, ma
     predicate := path op value                      optional whitespace around op
     path      := ident ('.' ident)*                 ident = [A-Za-z_][A-Za-z0-9_]*
     op        := = | != | > | >= | < | <= | ~
-    value     := '...' | "..." | bare               a quote inside is doubled; bare ends at whitespace, ')' or end
+    value     := '...' | "..." | bare               a quote inside is doubled; bare: printable, no quotes, '(' or
+                                                    operator characters, ends at whitespace, ')' or end
 
 Positions in errors are 0-based character offsets into the filter text.
 """
@@ -36,7 +37,7 @@ _PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
 class FilterSyntaxError(ValueError):
-    """A malformed ``filter``; callers answer 400. ``position`` is where parsing failed."""
+    """A malformed ``filter``; callers answer 400. ``position`` is the 0-based offset where parsing failed."""
 
     def __init__(self, message: str, position: int) -> None:
         super().__init__(message, position)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Float
+from sqlalchemy import Text
 from sqlalchemy import and_
 from sqlalchemy import cast
 from sqlalchemy import exists
@@ -21,6 +22,7 @@ from sqlalchemy import not_
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import type_coerce
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -135,14 +137,14 @@ class Compiler:
     def _scalar(self, doc: Any, path: tuple[str, ...], numeric: bool, element: bool = False) -> ColumnElement:
         if self.postgres:
             base = type_coerce(doc, JSONB) if element else cast(doc, JSONB)
-            expr = base.op("#>>")(literal("{" + ",".join(path) + "}"))
+            expr = base.op("#>>")(_pg_path(path))
         else:
             expr = func.json_extract(doc, "$" + "".join("." + _quote(p) for p in path)) if path else doc
         return cast(expr, Float) if numeric else expr
 
     def _elements(self, doc: Any, path: tuple[str, ...]) -> Any:
         if self.postgres:
-            array = cast(doc, JSONB).op("#>")(literal("{" + ",".join(path) + "}"))
+            array = cast(doc, JSONB).op("#>", return_type=JSONB)(_pg_path(path))
             return func.jsonb_array_elements(array).table_valued("value").alias()
         return func.json_each(doc, "$" + "".join("." + _quote(p) for p in path)).table_valued("value").alias()
 
@@ -175,6 +177,10 @@ class Compiler:
         return record_links.c.target, rel
 
 
+def _pg_path(path: tuple[str, ...]) -> ColumnElement:
+    return cast(literal(list(path), ARRAY(Text)), ARRAY(Text))
+
+
 def _quote(segment: str) -> str:
     return segment if segment.isidentifier() else '"' + segment.replace('"', '') + '"'
 
@@ -193,11 +199,6 @@ def _compare(expr: Any, op: str, value: Any) -> ColumnElement:
     if op == "<=":
         return expr <= value
     if op == "~":
-        return func.lower(cast(expr, _text_type())).contains(str(value).lower(), autoescape=True)
+        return func.lower(cast(expr, Text)).contains(str(value).lower(), autoescape=True)
     raise BadRequest(f"filter: unknown operator {op!r}")
 
-
-def _text_type():
-    from sqlalchemy import Text
-
-    return Text

@@ -2,9 +2,10 @@
 
 import pytest
 from factories import seed
+from helpers import V12
 
-V12 = "/ims/oneroster/rostering/v1p2"
-V11 = "/ims/oneroster/v1p1"
+
+
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Every OneRoster 1.2 rostering endpoint against the seeded district, on SQLite and PostgreSQL."""
 
 import pytest
-from conftest import V12
+from helpers import V12
 
 from standards.endpoints import load_endpoints
 
