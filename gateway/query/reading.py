@@ -54,14 +54,14 @@ class Reader:
         self.model = model
         self.cache = cache or AnchorCache()
 
-    def compiler(self, conn: Connection, endpoint: Endpoint, table: Any = records) -> Compiler:
+    def compiler(self, conn: Connection, tenant: str, endpoint: Endpoint) -> Compiler:
         collection = endpoint.collection
-        return Compiler(conn.dialect.name, self.model, collection.cls, collection.type, table)
+        return Compiler(conn.dialect.name, self.model, collection.cls, collection.type, tenant)
 
     def conditions(self, conn: Connection, tenant: str, endpoint: Endpoint, params: dict[str, str],
                    policy: Any) -> Any:
         """Everything that narrows the endpoint's records, except the request's own filter."""
-        compiler = self.compiler(conn, endpoint)
+        compiler = self.compiler(conn, tenant, endpoint)
         collection = endpoint.collection
         parts = [records.c.type == collection.type]
         parts += [compiler.equals(field, _value(value, params)) for field, value in collection.where.items()]
@@ -76,7 +76,7 @@ class Reader:
     def _via(self, conn: Connection, tenant: str, via: dict, params: dict[str, str]) -> Any:
         rtype = via["type"]
         table = records.alias("via")
-        compiler = Compiler(conn.dialect.name, self.model, class_of_type(rtype), rtype, table)
+        compiler = Compiler(conn.dialect.name, self.model, class_of_type(rtype), rtype, tenant, table)
         condition = and_(table.c.tenant == tenant, table.c.type == rtype, table.c.status == "active",
                          *(compiler.equals(field, _value(value, params)) for field, value in via["where"].items()))
         column, rel = compiler.selected(via["select"])
@@ -88,7 +88,7 @@ class Reader:
 
     def list(self, conn: Connection, tenant: str, endpoint: Endpoint, params: dict[str, str], policy: Any,
              args: ListArgs, stream: bool = False) -> Page:
-        compiler = self.compiler(conn, endpoint)
+        compiler = self.compiler(conn, tenant, endpoint)
         where = self.conditions(conn, tenant, endpoint, params, policy)
         if args.filter is not None:
             where = and_(where, compiler.condition(args.filter))

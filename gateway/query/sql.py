@@ -84,7 +84,8 @@ def resolve(model: Any, class_name: str, path: tuple[str, ...]) -> ResolvedPath:
 class Compiler:
     """Builds SQL conditions for one record type against a (possibly aliased) records table."""
 
-    def __init__(self, dialect: str, model: Any, class_name: str, rtype: str, table: Any = records):
+    def __init__(self, dialect: str, model: Any, class_name: str, rtype: str, tenant: str, table: Any = records):
+        self.tenant = tenant
         self.postgres = dialect == "postgresql"
         self.model = model
         self.class_name = class_name
@@ -126,13 +127,22 @@ class Compiler:
         return exists(select(literal(1)).select_from(element).where(_compare(leaf, op, value)))
 
     def _link(self, rel: str, op: str, value: str) -> ColumnElement:
+        """A condition on a many-valued indexed path, shaped by how selective the path is.
+
+        A reference (``roles.org.sourcedId``) matches few records: ``IN`` drives the query from the links index. A
+        category (``roles.role``, ``grades``) may match nearly all of them, where an ``IN`` would materialise every
+        link on every request; a correlated ``EXISTS`` probes the links key once per row scanned in page order.
+        """
         links = record_links
-        target_op = "=" if op == "!=" else op
-        ids = select(links.c.sourced_id).where(
-            links.c.tenant == self.table.c.tenant, links.c.type == self.rtype, links.c.rel == rel,
-            _compare(links.c.target, target_op, value))
-        inside = self.table.c.sourced_id.in_(ids)
-        return not_(inside) if op == "!=" else inside
+        matches = _compare(links.c.target, "=" if op == "!=" else op, value)
+        if indexing.LINKS[self.rtype][rel].endswith("sourcedId"):
+            condition = self.table.c.sourced_id.in_(select(links.c.sourced_id).where(
+                links.c.tenant == self.tenant, links.c.type == self.rtype, links.c.rel == rel, matches))
+        else:
+            condition = exists(select(literal(1)).where(
+                links.c.tenant == self.tenant, links.c.type == self.rtype,
+                links.c.sourced_id == self.table.c.sourced_id, links.c.rel == rel, matches))
+        return not_(condition) if op == "!=" else condition
 
     def _scalar(self, doc: Any, path: tuple[str, ...], numeric: bool, element: bool = False) -> ColumnElement:
         if self.postgres:

@@ -57,27 +57,37 @@ def values_at(doc: Any, path: tuple[str, ...]) -> Iterator[Any]:
         yield from values_at(doc.get(path[0]), path[1:])
 
 
-def _compile(spec: dict[str, dict[str, str]]) -> dict[str, tuple[tuple[str, tuple[str, ...]], ...]]:
-    return {rtype: tuple((name, tuple(path.split("."))) for name, path in paths.items())
-            for rtype, paths in spec.items()}
+def _getter(path: tuple[str, ...]):
+    """A fast accessor for a path through nested objects (no arrays): the column extractors run on every write."""
+    def get(doc: dict) -> Any:
+        value: Any = doc
+        for segment in path:
+            if not isinstance(value, dict):
+                return None
+            value = value.get(segment)
+        return value
+
+    return get
 
 
-_COLUMN_PATHS = _compile(COLUMNS)
-_LINK_PATHS = _compile(LINKS)
+_COLUMN_GETTERS = {rtype: tuple((name, tuple(path.split(".")), _getter(tuple(path.split("."))))
+                                for name, path in paths.items()) for rtype, paths in COLUMNS.items()}
+_LINK_PATHS = {rtype: tuple((rel, tuple(path.split("."))) for rel, path in paths.items())
+               for rtype, paths in LINKS.items()}
+_EMPTY_COLUMNS = {"subtype": None, "org_ref": None, "class_ref": None, "user_ref": None, "parent_ref": None}
 
 
 def extract(rtype: str, sourced_id: str, doc: dict) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """The indexed column values and the (rel, target) link pairs of one document."""
-    columns: dict[str, Any] = {"subtype": None, "org_ref": None, "class_ref": None, "user_ref": None,
-                               "parent_ref": None}
-    for name, path in _COLUMN_PATHS.get(rtype, ()):
-        if path == ("sourcedId",):
-            columns[name] = sourced_id
-            continue
-        value = next(values_at(doc, path), None)
-        columns[name] = None if value is None else str(value)
-    links = sorted({(rel, str(value)) for rel, path in _LINK_PATHS.get(rtype, ()) for value in values_at(doc, path)})
-    return columns, links
+    columns = dict(_EMPTY_COLUMNS)
+    for name, path, get in _COLUMN_GETTERS.get(rtype, ()):
+        value = sourced_id if path == ("sourcedId",) else get(doc)
+        columns[name] = None if value is None or isinstance(value, (dict, list)) else str(value)
+    links = _LINK_PATHS.get(rtype)
+    if not links:
+        return columns, []
+    pairs = sorted({(rel, str(value)) for rel, path in links for value in values_at(doc, path)})
+    return columns, pairs
 
 
 def column_for(rtype: str, path: str) -> str | None:

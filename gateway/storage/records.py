@@ -22,8 +22,6 @@ from sqlalchemy import delete
 from sqlalchemy import select
 from sqlalchemy import text
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects import sqlite
 
 from gateway.storage import indexing
 from gateway.storage.tables import change_counter
@@ -56,6 +54,21 @@ def allocate_versions(conn: Connection, count: int) -> int:
     return last - count + 1
 
 
+_RECORD_COLUMNS = ("tenant", "type", "sourced_id", "status", "date_last_modified", "change_version", "subtype",
+                   "org_ref", "class_ref", "user_ref", "parent_ref", "doc_hash", "doc")
+_LINK_COLUMNS = ("tenant", "type", "rel", "target", "sourced_id")
+
+
+def _statements(mark: str) -> dict[str, str]:
+    """Upsert and link inserts in the SQL both SQLite and PostgreSQL accept, for the driver's parameter style."""
+    updates = ", ".join(f"{name} = excluded.{name}" for name in _RECORD_COLUMNS[3:])
+    return {
+        "upsert": f"INSERT INTO records ({', '.join(_RECORD_COLUMNS)}) VALUES ({', '.join([mark] * 13)}) "
+                  f"ON CONFLICT (tenant, type, sourced_id) DO UPDATE SET {updates}",
+        "links": f"INSERT INTO record_links ({', '.join(_LINK_COLUMNS)}) VALUES ({', '.join([mark] * 5)})",
+    }
+
+
 def ensure_counter(conn: Connection) -> None:
     if conn.execute(select(change_counter.c.id)).first() is None:
         conn.execute(change_counter.insert().values(id=1, value=0))
@@ -75,8 +88,7 @@ class RecordWriter:
         self.now = now or utc_now()
         self.stats: dict[str, Counter] = defaultdict(Counter)
         self._pending: list[tuple[str, str, dict, str]] = []
-        dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
-        self._insert = dialect.insert(records)
+        self._sql = _statements("?" if conn.dialect.paramstyle == "qmark" else "%s")
 
     def put(self, rtype: str, sourced_id: str, doc: dict, status: str = ACTIVE) -> None:
         self._pending.append((rtype, sourced_id, content_of(doc), status))
@@ -112,23 +124,20 @@ class RecordWriter:
         rows, links = [], []
         for offset, (sourced_id, content, status, digest) in enumerate(changed):
             columns, pairs = indexing.extract(rtype, sourced_id, content)
-            rows.append({"tenant": self.tenant, "type": rtype, "sourced_id": sourced_id, "status": status,
-                         "date_last_modified": self.now, "change_version": version + offset, "doc_hash": digest,
-                         "doc": orjson.dumps(content).decode(), **columns})
-            links.extend({"tenant": self.tenant, "type": rtype, "sourced_id": sourced_id, "rel": rel,
-                          "target": target} for rel, target in pairs)
-        statement = self._insert
-        statement = statement.on_conflict_do_update(
-            index_elements=["tenant", "type", "sourced_id"],
-            set_={name: statement.excluded[name] for name in rows[0] if name not in {"tenant", "type", "sourced_id"}})
-        self.conn.execute(statement, rows)
+            rows.append((self.tenant, rtype, sourced_id, status, self.now, version + offset, columns["subtype"],
+                         columns["org_ref"], columns["class_ref"], columns["user_ref"], columns["parent_ref"],
+                         digest, orjson.dumps(content).decode()))
+            links.extend((self.tenant, rtype, rel, target, sourced_id) for rel, target in pairs)
+        # The driver's executemany with one prepared statement: SQLAlchemy's per-row parameter handling would cost
+        # more than the database work on a million-row import.
+        self.conn.exec_driver_sql(self._sql["upsert"], rows)
         existing = [sourced_id for sourced_id, *_ in changed if sourced_id in stored]
         if existing and rtype in indexing.LINKS:
             self.conn.execute(delete(record_links).where(
                 record_links.c.tenant == self.tenant, record_links.c.type == rtype,
                 record_links.c.sourced_id.in_(existing)))
         if links:
-            self.conn.execute(record_links.insert(), links)
+            self.conn.exec_driver_sql(self._sql["links"], links)
 
     def tombstone(self, rtype: str, sourced_ids: Iterable[str]) -> int:
         """Mark records ``tobedeleted`` (new version, new dateLastModified); already-deleted ones stay as they are."""

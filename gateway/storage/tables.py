@@ -16,6 +16,7 @@ from sqlalchemy import MetaData
 from sqlalchemy import String
 from sqlalchemy import Table
 from sqlalchemy import Text
+from sqlalchemy import text
 
 metadata = MetaData()
 
@@ -42,22 +43,22 @@ records = Table(
     Column("doc_hash", String(32), nullable=False),
     Column("doc", Text, nullable=False),
     Index("ix_records_version", "tenant", "change_version"),
-    Index("ix_records_type_version", "tenant", "type", "change_version"),
-    Index("ix_records_subtype", "tenant", "type", "subtype", "sourced_id"),
-    Index("ix_records_org", "tenant", "type", "org_ref"),
-    Index("ix_records_class", "tenant", "type", "class_ref"),
-    Index("ix_records_user", "tenant", "type", "user_ref"),
-    Index("ix_records_parent", "tenant", "type", "parent_ref"),
+    # Partial indexes: most record types leave most reference columns empty, and every index costs on write.
+    *(Index(f"ix_records_{name}", "tenant", "type", column, "sourced_id",
+            sqlite_where=text(f"{column} IS NOT NULL"), postgresql_where=text(f"{column} IS NOT NULL"))
+      for name, column in (("subtype", "subtype"), ("org", "org_ref"), ("class", "class_ref"), ("user", "user_ref"),
+                           ("parent", "parent_ref"))),
 )
 
+# Keyed for "which records link to X" (the primary key); the second index serves per-record probes and deletes.
 record_links = Table(
     "record_links", metadata,
     Column("tenant", String(64), primary_key=True),
     Column("type", String(48), primary_key=True),
-    Column("sourced_id", String(255), primary_key=True),
     Column("rel", String(48), primary_key=True),
     Column("target", String(255), primary_key=True),
-    Index("ix_record_links_target", "tenant", "type", "rel", "target"),
+    Column("sourced_id", String(255), primary_key=True),
+    Index("ix_record_links_source", "tenant", "type", "sourced_id", "rel", "target"),
 )
 
 change_counter = Table(

@@ -38,19 +38,20 @@ def upgrade() -> None:
         sa.Column("doc", sa.Text, nullable=False),
     )
     op.create_index("ix_records_version", "records", ["tenant", "change_version"])
-    op.create_index("ix_records_type_version", "records", ["tenant", "type", "change_version"])
-    op.create_index("ix_records_subtype", "records", ["tenant", "type", "subtype", "sourced_id"])
-    for column in ("org", "class", "user", "parent"):
-        op.create_index(f"ix_records_{column}", "records", ["tenant", "type", f"{column}_ref"])
+    for name, column in (("subtype", "subtype"), ("org", "org_ref"), ("class", "class_ref"), ("user", "user_ref"),
+                         ("parent", "parent_ref")):
+        condition = sa.text(f"{column} IS NOT NULL")
+        op.create_index(f"ix_records_{name}", "records", ["tenant", "type", column, "sourced_id"],
+                        sqlite_where=condition, postgresql_where=condition)
     op.create_table(
         "record_links",
         sa.Column("tenant", sa.String(64), primary_key=True),
         sa.Column("type", sa.String(48), primary_key=True),
-        sa.Column("sourced_id", sa.String(255), primary_key=True),
         sa.Column("rel", sa.String(48), primary_key=True),
         sa.Column("target", sa.String(255), primary_key=True),
+        sa.Column("sourced_id", sa.String(255), primary_key=True),
     )
-    op.create_index("ix_record_links_target", "record_links", ["tenant", "type", "rel", "target"])
+    op.create_index("ix_record_links_source", "record_links", ["tenant", "type", "sourced_id", "rel", "target"])
     counter = op.create_table(
         "change_counter",
         sa.Column("id", sa.Integer, primary_key=True),
