@@ -93,16 +93,14 @@ def apps_create(district_id: str, name: str, scopes: tuple[str, ...]) -> None:
     click.echo("The secret is shown only now; store it safely.")
 
 
-COMMANDS = [db_group, districts_group, apps_group]
+def _all_commands() -> list:
+    from gateway import transfer_cli
+    from gateway.demo import demo_command
+
+    return [db_group, districts_group, apps_group, demo_command, *transfer_cli.COMMANDS]
 
 
 def init_app(app: Flask) -> None:
-    from gateway import transfer_cli
-
-    for command in COMMANDS + transfer_cli.COMMANDS:
+    for command in _all_commands():
         if command.name not in app.cli.commands:
             app.cli.add_command(command)
-
-
-for _command in COMMANDS:
-    main.add_command(_command)

@@ -47,20 +47,27 @@ def href_prefixes(host: str, version: str) -> dict[str, str]:
 
 @lru_cache(maxsize=None)
 def _plan(model: Any, class_name: str, tree_key: Any) -> tuple:
-    """Per field: (name, kind, detail) with kind plain | ref | object | drop (tree_key freezes the tree)."""
+    """(readable field names, fields needing work) — work is ``(name, "ref", type)`` or ``(name, "object", plan)``.
+
+    Plain fields are copied by one dict comprehension; only references (hrefs) and nested objects (their own
+    readable fields) cost per-field Python work. ``tree_key`` is the frozen readable tree.
+    """
     tree = dict(tree_key)
     cls = model.classes[class_name]
-    plan = []
+    allowed, work = [], []
     for name, field in cls.fields.items():
         if name not in tree:
             continue
+        allowed.append(name)
         if field.type == "ref":
-            plan.append((name, "ref", field.ref))
-        elif field.type == "object" and tree[name] is not None and field.cls in model.classes:
-            plan.append((name, "object", _plan(model, field.cls, tree[name])))
-        else:
-            plan.append((name, "plain", None))
-    return tuple(plan)
+            work.append((name, "ref", field.ref))
+        elif field.type == "object" and field.cls in model.classes:
+            work.append((name, "object", _plan(model, field.cls, tree[name] or freeze(_all(model, field.cls)))))
+    return frozenset(allowed), tuple(work)
+
+
+def _all(model: Any, class_name: str) -> dict:
+    return {name: None for name in model.classes[class_name].fields}
 
 
 def freeze(tree: dict) -> tuple:
@@ -68,19 +75,18 @@ def freeze(tree: dict) -> tuple:
 
 
 def _apply(plan: tuple, doc: dict, hrefs: dict[str, str]) -> dict:
-    out = {}
-    for name, kind, detail in plan:
-        if name not in doc:
+    allowed, work = plan
+    out = {name: value for name, value in doc.items() if name in allowed}
+    for name, kind, detail in work:
+        value = out.get(name)
+        if value is None:
             continue
-        value = doc[name]
         if kind == "ref":
-            value = [_ref(item, hrefs) for item in value] if isinstance(value, list) else _ref(value, hrefs)
-        elif kind == "object":
-            if isinstance(value, list):
-                value = [_apply(detail, item, hrefs) for item in value if isinstance(item, dict)]
-            elif isinstance(value, dict):
-                value = _apply(detail, value, hrefs)
-        out[name] = value
+            out[name] = [_ref(item, hrefs) for item in value] if isinstance(value, list) else _ref(value, hrefs)
+        elif isinstance(value, list):
+            out[name] = [_apply(detail, item, hrefs) for item in value if isinstance(item, dict)]
+        elif isinstance(value, dict):
+            out[name] = _apply(detail, value, hrefs)
     return out
 
 

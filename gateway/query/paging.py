@@ -68,11 +68,14 @@ class Page:
     rows: Any  # an iterable of rows with sourced_id, status, date_last_modified, doc
 
 
-def fetch_page(conn: Connection, cache: AnchorCache, tenant: str, where: Any, order: list[Any], descending: bool,
-               limit: int, offset: int, stream: bool = False) -> Page:
-    """One page of matching records in ``order`` (the last element must be unique, e.g. sourced_id)."""
+def fetch_page(conn: Connection, cache: AnchorCache, key: Any, tenant: str, where: Any, order: list[Any],
+               descending: bool, limit: int, offset: int, stream: bool = False) -> Page:
+    """One page of matching records in ``order`` (the last element must be unique, e.g. sourced_id).
+
+    ``key`` identifies the query (everything that shapes ``where`` and ``order``) for the anchor cache; building it
+    from the request's parsed inputs is much cheaper than compiling the SQL to compare it.
+    """
     condition = and_(records.c.tenant == tenant, where)
-    key = _cache_key(conn, condition, order, descending)
     current = epoch(conn, tenant)
     anchors = cache.get(key, current)
     if anchors is None:
@@ -104,9 +107,3 @@ def _compute(conn: Connection, condition: Any, order: list[Any], descending: boo
     if not rows:
         return Anchors(current, 0, ())
     return Anchors(current, rows[0][-1], tuple(tuple(row[:-1]) for row in rows))
-
-
-def _cache_key(conn: Connection, condition: Any, order: list[Any], descending: bool) -> Any:
-    compiled = select(*order).where(condition).compile(dialect=conn.dialect)
-    params = tuple(sorted((name, repr(value)) for name, value in compiled.params.items()))
-    return str(compiled), params, descending

@@ -95,7 +95,10 @@ class Reader:
         order = [records.c.sourced_id]
         if args.sort and args.sort != ("sourcedId",):
             order.insert(0, compiler.sort_expression(args.sort))
-        return fetch_page(conn, self.cache, tenant, where, order, args.descending, args.limit, args.offset, stream)
+        key = (tenant, endpoint.service, endpoint.path, tuple(sorted(params.items())), args.filter, args.sort,
+               args.descending, policy)
+        return fetch_page(conn, self.cache, key, tenant, where, order, args.descending, args.limit, args.offset,
+                          stream)
 
     def get(self, conn: Connection, tenant: str, endpoint: Endpoint, sourced_id: str, policy: Any) -> Any:
         where = self.conditions(conn, tenant, endpoint, {}, policy)
