@@ -23,7 +23,9 @@ def make_engine(url: str) -> Engine:
         if path and path != ":memory:":
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         memory = ":memory:" in url or url in {"sqlite://", "sqlite:///"}
-        engine = create_engine(url, poolclass=StaticPool) if memory else create_engine(url)
+        # hide_parameters: a database error logged with its SQL must not carry student values.
+        engine = create_engine(url, poolclass=StaticPool, hide_parameters=True) if memory else create_engine(
+            url, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):
@@ -45,7 +47,7 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN")
 
         return engine
-    return create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True)
+    return create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True, hide_parameters=True)
 
 
 def get_engine() -> Engine:
