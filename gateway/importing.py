@@ -5,16 +5,18 @@ written, every error is listed); ``skip_invalid`` stores the good rows, writes t
 also rejects rows that depend on a rejected row. Files stream in dependency order (orgs before classes before
 enrollments), so references are checked against per-type id sets with no per-row queries, and writes go through
 :class:`RecordWriter` in batches (unchanged documents are skipped, so re-importing a package changes nothing).
-Credentials (tier-3 fields such as ``password``) are dropped before they reach a document.
+Credentials (tier-3 fields such as ``password``) are dropped before they reach a document. A record is rebuilt from
+its row plus its nested rows (roles.csv, userProfiles.csv, ...) in the same package, so nested rows need their
+parent's row. References must resolve within the package, or in the store when the referring file is a delta or the
+target's file is absent.
 """
 from __future__ import annotations
 
 import csv
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 
 from adapters.oneroster_csv import MISSING, BundleError, Nested, open_bundle, rtype_of
 from gateway.auth.registry import ensure_district
@@ -27,7 +29,9 @@ from standards.validation import compile_validator
 ORDER = ("org", "academicSession", "category", "resource", "course", "class", "user", "demographics", "enrollment",
          "scoreScale", "lineItem", "result")
 MAX_ERRORS = 200
+_DELETE_COLUMNS = ("row", "sourcedId", "status", "dateLastModified")
 TICK = 2000
+ANALYZE_EVERY = 50_000
 
 
 @dataclass
@@ -88,6 +92,7 @@ def import_bundle(engine: Engine, path, district: str, *, dry_run: bool = False,
     if skip_invalid and not dry_run:
         report.rejects_path = str(rejects_path or str(path).rstrip("/\\") + ".rejects.csv")
         rejects = open(report.rejects_path, "w", newline="", encoding="utf-8")
+        rejects.write("file,line,reason\r\n")  # then each rejected row: its file, line, reasons and raw cells
     with bundle, engine.connect() as conn:
         report.version = bundle.version
         report.warnings.extend(bundle.warnings)
@@ -111,6 +116,9 @@ def import_bundle(engine: Engine, path, district: str, *, dry_run: bool = False,
             report.committed = True
         else:
             transaction.rollback()
+            if report.errors and not dry_run:  # nothing was written: partial counts would mislead
+                for stats in report.files.values():
+                    stats.created = stats.updated = stats.unchanged = stats.deleted = 0
     report.seconds = time.perf_counter() - started
     return report
 
@@ -129,8 +137,17 @@ def _ticker(progress, bundle):
         progress_fn = rich
     else:
         progress_fn = progress
-    totals = {f.name: max(bundle.count_lines(f.name) - 1, 0) for f in bundle.files()}
+    totals = {f.name: max(_count_lines(bundle, f.name) - 1, 0) for f in bundle.files()}
     return lambda name, done: progress_fn(name, done, totals.get(name))
+
+
+def _count_lines(bundle, name: str) -> int:
+    """Physical lines of a file: the expected rows for a progress bar, without parsing."""
+    lines, last = 0, b"\n"
+    with bundle.open(name) as raw:
+        while chunk := raw.read(1 << 20):
+            lines, last = lines + chunk.count(b"\n"), chunk[-1:]
+    return lines + (last != b"\n")
 
 
 class _Run:
@@ -140,6 +157,7 @@ class _Run:
         self.writer = RecordWriter(conn, report.district)
         self.model = load_model("oneroster", "1.2")
         self.writing = True  # atomic mode stops writing at the first invalid row (it will be rolled back)
+        self.puts, self.analyze = 0, conn.dialect.name == "postgresql"
         self.accepted: dict[str, set] = {}
         self.rejected: dict[str, dict[str, str]] = {}  # rtype -> sourcedId -> "file:line"
         self.deleted: dict[str, set] = {}
@@ -165,9 +183,26 @@ class _Run:
                 setattr(self.report.files.setdefault(name, FileStats("bulk")), key, counter[key])
 
     # -- helpers
+    def _put(self, rtype: str, sourced_id: str, doc: dict) -> None:
+        self.writer.put(rtype, sourced_id, doc)
+        self.puts += 1
+        if self.analyze and self.puts % ANALYZE_EVERY == 0:
+            # PostgreSQL plans RecordWriter's "sourced_id IN (...)" batch lookups from statistics; rows written in
+            # this still-open transaction are invisible to autovacuum, and without fresh statistics the lookups
+            # scan every record of the type (quadratic). ANALYZE inside the transaction counts our own rows.
+            self.conn.execute(text("ANALYZE records, record_links"))
+
     def _skip(self, f) -> set[str]:
         root = self.model[f.root]
         return {c.name for c in f.columns if c.path and root.has(c.path) and root.tier(c.path) >= 3}
+
+    def _notes(self, reader, stats: FileStats) -> None:
+        """End of a file: final progress tick, warnings."""
+        if self.tick:
+            self.tick(reader.converter.name, stats.read)
+        self.report.warnings.extend(f"{reader.converter.name}: {column}: dropped, credentials are never stored"
+                                    for column in sorted(reader.converter.dropped))
+        self.report.warnings.extend(reader.warnings())
 
     def _reject(self, file: str, line: int, cells, errors, stats: FileStats) -> None:
         stats.rejected += 1
@@ -251,8 +286,10 @@ class _Run:
                 errors.append(("sourcedId", f"duplicate '{row.sourced_id}' (first on line {seen[row.sourced_id]})"))
             elif row.sourced_id:
                 seen[row.sourced_id] = row.line
-            if row.status == "tobedeleted" and not errors:
-                continue  # a deleted nested row is simply not part of its parent any more
+            if row.status == "tobedeleted":
+                errors[:] = [e for e in errors if e[0] in _DELETE_COLUMNS]
+                if not errors:
+                    continue  # a deleted nested row is simply not part of its parent any more
             if not errors and validate is not None:
                 errors.extend((conv.column_for(conv.prefix + p), r) for p, r in validate(row.doc))
             for column, target, ref in row.refs if not errors else ():
@@ -269,7 +306,7 @@ class _Run:
                     failed.setdefault(row.parent, f"{f.name}:{row.line}")
             elif profiles is not None:
                 profiles.add(row.sourced_id)
-        self.report.warnings.extend(reader.warnings())
+        self._notes(reader, stats)
         return queue, failed
 
     def _parent(self, rtype: str, f, mode: str, queues):
@@ -296,9 +333,11 @@ class _Run:
                 sid = None  # the first row keeps the id
             elif sid:
                 seen[sid] = row.line
-            if row.status == "tobedeleted" and not errors:
-                deletes.append(sid)
-                continue
+            if row.status == "tobedeleted":
+                errors[:] = [e for e in errors if e[0] in _DELETE_COLUMNS]  # a delete needs only its id
+                if not errors:
+                    deletes.append(sid)
+                    continue
             if not errors:
                 for queue, failed in queues:
                     queue.attach(sid, doc)
@@ -344,17 +383,15 @@ class _Run:
             elif rtype == "org":
                 self.org_types[sid] = doc["type"]
             if self.writing and not defer:
-                self.writer.put(rtype, sid, doc)
-        self.report.warnings.extend(reader.warnings())
-        if self.tick:
-            self.tick(f.name, stats.read)
+                self._put(rtype, sid, doc)
+        self._notes(reader, stats)
         self._own_references(rtype, f, mode, edges, accepted, rejected, deletes, stats)
         if defer and self.writing:  # second pass: write what survived the self-reference checks
             for row in self.bundle.reader(f.name, skip=self._skip(f), org_types=self.org_types):
                 if row.sourced_id in accepted and seen.get(row.sourced_id) == row.line:
                     for queue, _failed in queues:
                         queue.attach(row.sourced_id, row.doc)
-                    self.writer.put(rtype, row.sourced_id, row.doc)
+                    self._put(rtype, row.sourced_id, row.doc)
         return seen, rejected, accepted, deletes
 
     def _own_references(self, rtype, f, mode, edges, accepted, rejected, deletes, stats) -> None:

@@ -53,7 +53,8 @@ def import_group() -> None:
 @click.option("--district", "district_id", required=True, help="district (tenant) id; created if missing")
 @click.option("--dry-run", is_flag=True, help="check and report what would change, write nothing")
 @click.option("--skip-invalid", is_flag=True, help="store the valid rows, write the invalid ones to the rejects file")
-@click.option("--rejects", "rejects_path", default=None, help="rejects file (default: PATH.rejects.csv)")
+@click.option("--rejects", "rejects_path", default=None,
+              help="with --skip-invalid: where to write the rejected rows (default: PATH.rejects.csv)")
 @with_appcontext
 def import_oneroster_csv(path: str, district_id: str, dry_run: bool, skip_invalid: bool,
                          rejects_path: str | None) -> None:
