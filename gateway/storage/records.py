@@ -28,7 +28,7 @@ from gateway.storage.tables import change_counter
 from gateway.storage.tables import record_links
 from gateway.storage.tables import records
 
-BATCH = 500
+BATCH = 2000
 ACTIVE, TOBEDELETED = "active", "tobedeleted"
 _BASE = ("sourcedId", "status", "dateLastModified")
 
@@ -88,7 +88,9 @@ class RecordWriter:
         self.now = now or utc_now()
         self.stats: dict[str, Counter] = defaultdict(Counter)
         self._pending: list[tuple[str, str, dict, str]] = []
-        self._sql = _statements("?" if conn.dialect.paramstyle == "qmark" else "%s")
+        self._qmark = conn.dialect.paramstyle == "qmark"
+        self._sql = _statements("?" if self._qmark else "%s")
+        self._fresh: dict[str, bool] = {}
 
     def put(self, rtype: str, sourced_id: str, doc: dict, status: str = ACTIVE) -> None:
         self._pending.append((rtype, sourced_id, content_of(doc), status))
@@ -103,12 +105,24 @@ class RecordWriter:
         for rtype, items in by_type.items():
             self._write(rtype, items)
 
+    def _stored(self, rtype: str, ids: list[str]) -> dict[str, tuple[str, str]]:
+        """Hash and status of the given ids that exist; nothing to look up for a type the district never had."""
+        if rtype not in self._fresh:
+            self._fresh[rtype] = self.conn.execute(select(records.c.sourced_id).where(
+                records.c.tenant == self.tenant, records.c.type == rtype).limit(1)).first() is None
+        if self._fresh[rtype]:
+            return {}
+        sql = "SELECT sourced_id, doc_hash, status FROM records WHERE tenant = {m} AND type = {m} AND sourced_id "
+        if self._qmark:
+            statement = sql.format(m="?") + "IN (" + ",".join("?" * len(ids)) + ")"
+            params: tuple = (self.tenant, rtype, *ids)
+        else:  # one array parameter: an IN list of thousands of parameters plans badly on PostgreSQL
+            statement, params = sql.format(m="%s") + "= ANY(%s)", (self.tenant, rtype, ids)
+        return {sid: (digest, status) for sid, digest, status in self.conn.exec_driver_sql(statement, params)}
+
     def _write(self, rtype: str, items: list[tuple[str, dict, str]]) -> None:
         latest = {sourced_id: (content, status) for sourced_id, content, status in items}
-        stored = dict(((row.sourced_id, (row.doc_hash, row.status)) for row in self.conn.execute(
-            select(records.c.sourced_id, records.c.doc_hash, records.c.status).where(
-                records.c.tenant == self.tenant, records.c.type == rtype,
-                records.c.sourced_id.in_(list(latest))))))
+        stored = self._stored(rtype, list(latest))
         changed = []
         for sourced_id, (content, status) in latest.items():
             digest = content_hash(content)
@@ -152,11 +166,12 @@ class RecordWriter:
             if not active:
                 continue
             version = allocate_versions(self.conn, len(active))
-            for offset, sourced_id in enumerate(active):
-                self.conn.execute(update(records).where(
-                    records.c.tenant == self.tenant, records.c.type == rtype,
-                    records.c.sourced_id == sourced_id).values(
-                    status=TOBEDELETED, date_last_modified=self.now, change_version=version + offset))
+            mark = "?" if self._qmark else "%s"
+            self.conn.exec_driver_sql(
+                f"UPDATE records SET status = {mark}, date_last_modified = {mark}, change_version = {mark} "
+                f"WHERE tenant = {mark} AND type = {mark} AND sourced_id = {mark}",
+                [(TOBEDELETED, self.now, version + offset, self.tenant, rtype, sourced_id)
+                 for offset, sourced_id in enumerate(active)])
             count += len(active)
         self.stats[rtype]["deleted"] += count
         return count
