@@ -219,11 +219,9 @@ class _Document:
 
 
 def _model_class(collection: Any, model: Any) -> str:
-    """The model class of a collection in one version (1.1 spells some class names differently)."""
+    """The model class of a collection in one version (both versions use the same class names)."""
     if collection.cls in model.classes:
         return collection.cls
-    if collection.cls.rstrip("s") in model.classes:
-        return collection.cls.rstrip("s")
     raise KeyError(f"no class {collection.cls} in OneRoster {model.version}")
 
 

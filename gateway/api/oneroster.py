@@ -66,7 +66,7 @@ def serve(endpoint: Endpoint, version: str, **params: str) -> Response:
     if version == "1.1":
         model11 = load_model("oneroster", "1.1")
         project = projector_v1p1(model11, collection.cls)
-        cls11 = model11.classes.get(collection.cls) or model11.classes.get(collection.cls.rstrip("s"))
+        cls11 = model11.classes.get(collection.cls)
         allowed = {name for name in (cls11.fields if cls11 else tree) if name in tree or name in {"role", "orgs"}}
     selection = query_params.selection(request.args, allowed)
     shaper = Shaper(model, collection.cls, tree, selection, href_prefixes(public_host(), version), project)

@@ -121,7 +121,7 @@ class Shaper:
 
 def projector_v1p1(model11: Any, class_name: str) -> Callable[[dict], dict]:
     """Show a 1.2 record as its 1.1 class: keep the 1.1 fields, derive ``role``/``orgs``, real booleans."""
-    cls = model11.classes.get(class_name) or model11.classes.get(class_name.rstrip("s"))
+    cls = model11.classes.get(class_name)
     if cls is None:
         return lambda doc: doc
     fields = cls.fields
