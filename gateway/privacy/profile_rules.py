@@ -11,8 +11,8 @@ policy (privacy-security.md §2.3) without reading parser code. The rules, in sh
 * ExcludeOnly drops a named Object or Collection as a whole (Ed-Fi ODS semantics); IncludeOnly and IncludeAll use a
   named Object or Collection to refine that member with its own memberSelection.
 * A GUIDRef, an array of GUIDRefs and an array of strings are readable only as a whole.
-* A nested subtree is never empty: a member that would keep no fields is left out, because renderers treat an empty
-  subtree as "whole object".
+* A nested subtree is never empty (renderers read an empty subtree as "whole object"): ExcludeAll leaves the member
+  out, and an Object or Collection that would keep no field is an error.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ import difflib
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from standards.endpoints import load_endpoints
 
 BASE_FIELDS = ("sourcedId", "status", "dateLastModified")
 FILTER_KEY = "__filter__"
@@ -85,13 +87,8 @@ def resource_names(model: Any) -> dict[str, str]:
 
 def _subtype_names(model: Any) -> dict[str, str]:
     """Collections that show part of a class (students, schools, terms…): refused, a profile covers a whole class."""
-    try:
-        from standards.endpoints import load_endpoints
-        collections = load_endpoints().collections
-    except (ImportError, OSError):  # pragma: no cover - the endpoint file ships with the package
-        return {}
     out = {}
-    for name, coll in collections.items():
+    for name, coll in load_endpoints().collections.items():
         if coll.where and coll.cls in model.classes:
             out[name.lower()] = coll.cls
             out[name.lower().rstrip("s")] = coll.cls
@@ -238,9 +235,14 @@ class Rules:
                               f"name its fields, or use ExcludeAll to leave it out")
         sub_cls = self.model.classes[f.cls]
         sub = self._build(sub_cls, m, eff, sub_path, depth + 1)
-        if m.filter is not None and m.mode != "ExcludeAll":
+        if m.mode == "ExcludeAll":
+            return _DROP
+        if not sub:
+            self.fail(m.line, f"{m.kind} '{f.name}' grants no field of {f.cls} (tier 2 fields must be named in an "
+                              f"IncludeOnly list); use ExcludeAll to leave it out")
+        if m.filter is not None:
             sub[FILTER_KEY] = self._filter(sub_cls, m.filter, sub, eff, sub_path)
-        return sub if any(key != FILTER_KEY for key in sub) else _DROP
+        return sub
 
     def _filter(self, cls: Any, flt: Filter, sub: dict, tier: int, path: str) -> dict:
         f = cls.fields.get(flt.property)

@@ -16,6 +16,7 @@ elements whose property value is (``IncludeOnly``) or is not (``ExcludeOnly``) i
 from __future__ import annotations
 
 import functools
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -34,6 +35,7 @@ FieldTree = dict  # field name -> None | FieldTree, plus an optional FILTER_KEY 
 MAX_BYTES = 1 << 20  # profiles are a few KB; the official ODS test set is 44 KB
 XSD_DIR = Path(standards.__file__).resolve().parent / "edfi" / "profiles"
 _SCHEMA_FILES = {"Profiles": "Ed-Fi-ODS-API-Profiles.xsd", "Profile": "DMS_Ed-Fi-ODS-API-Profile.xsd"}
+_SCHEMA_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ class ProfileSet:
     """Every profile of one document, by name (a DMS-style ``<Profile>`` document holds exactly one)."""
 
     source: str
-    profiles: Mapping[str, Profile]
+    profiles: dict[str, Profile]
 
     def __getitem__(self, name: str) -> Profile:
         return self.profiles[name]
@@ -93,7 +95,7 @@ class ProfileSet:
 # --- parsing --------------------------------------------------------------------------------------------------------
 
 def _parser() -> etree.XMLParser:
-    """A parser that can neither fetch nor expand anything (new per call: lxml parsers are not thread-safe)."""
+    """A parser that can neither fetch nor expand anything (new per call, so concurrent requests never share one)."""
     return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
                            huge_tree=False, collect_ids=False, remove_pis=True)
 
@@ -104,28 +106,38 @@ def _schema(root_tag: str) -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(path), _parser()))
 
 
-def _line_of(data: bytes, needle: bytes) -> int:
-    at = data.find(needle)
-    return data.count(b"\n", 0, at) + 1 if at >= 0 else 1
+def _doctype_line(data: bytes) -> int | None:
+    """Line of a ``<!DOCTYPE``/``<!ENTITY`` declaration (UTF-8 or UTF-16), found before libxml2 sees any of it."""
+    for marker in (b"<!DOCTYPE", b"<!ENTITY"):
+        for encoding in ("utf-8", "utf-16-le", "utf-16-be"):
+            needle = marker.decode().encode(encoding)
+            at = data.find(needle)
+            if at >= 0:
+                return data.count("\n".encode(encoding), 0, at) + 1
+    return None
 
 
 def _load(data: bytes, source: str) -> Any:
     """Well-formed, DTD-free, XSD-valid root element, or ProfileError."""
     if len(data) > MAX_BYTES:
         raise ProfileError(source, 1, f"document is {len(data)} bytes; profiles are limited to {MAX_BYTES}")
+    doctype = _doctype_line(data)
+    if doctype is not None:
+        raise ProfileError(source, doctype, "<!DOCTYPE> is not allowed in a profile (no DTDs, no entities)")
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as error:
         raise ProfileError(source, error.lineno, f"malformed XML: {error.msg}") from None
     info = root.getroottree().docinfo
-    if info.doctype or info.internalDTD is not None or info.externalDTD is not None:
-        raise ProfileError(source, _line_of(data, b"<!DOCTYPE"),
-                           "<!DOCTYPE> is not allowed in a profile (no DTDs, no entities)")
+    if info.doctype or info.internalDTD is not None or info.externalDTD is not None:  # other encodings: backstop
+        raise ProfileError(source, 1, "<!DOCTYPE> is not allowed in a profile (no DTDs, no entities)")
     if root.tag not in _SCHEMA_FILES:
         raise ProfileError(source, root.sourceline, f"root element <{root.tag}> is neither <Profiles> nor <Profile>")
     schema = _schema(root.tag)
-    if not schema.validate(root):
+    with _SCHEMA_LOCK:  # the error log lives on the shared schema object
+        valid = schema.validate(root)
         errors = list(schema.error_log)
+    if not valid:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         first = errors[0]
         raise ProfileError(source, first.line, f"does not match the profile XSD ({_SCHEMA_FILES[root.tag]}): "
@@ -187,7 +199,7 @@ def parse_profile(xml: bytes | str, model: Any, *, source: str = "profile.xml") 
             write = MappingProxyType({c: freeze(rules.compile_resource(c, r.write))
                                       for c, r in resources.items() if r.write is not None})
         profiles[name] = Profile(name, p_el.sourceline, MappingProxyType(resources), read, write, aliases)
-    return ProfileSet(source, MappingProxyType(profiles))
+    return ProfileSet(source, profiles)
 
 
 # --- field trees ----------------------------------------------------------------------------------------------------
