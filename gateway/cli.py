@@ -76,15 +76,22 @@ def apps_group() -> None:
 @click.option("--name", required=True)
 @click.option("--scope", "scopes", multiple=True, required=True,
               help="OneRoster scope (URI or 1.2 short name such as roster-core.readonly); repeatable")
+@click.option("--profile", "profile_file", type=click.File("r", encoding="utf-8"), default=None,
+              help="field profile (Ed-Fi API Profile XML); without one the app reads tier-0 fields only")
+@click.option("--profile-name", default=None, help="which profile of the file applies (when it has several)")
 @with_appcontext
-def apps_create(district_id: str, name: str, scopes: tuple[str, ...]) -> None:
+def apps_create(district_id: str, name: str, scopes: tuple[str, ...], profile_file, profile_name) -> None:
     """Register an app; prints its client id and secret once (only a hash of the secret is kept)."""
     from gateway.auth.registry import RegistryError
     from gateway.auth.registry import create_app_credentials
+    from gateway.auth.registry import set_profile
 
     try:
         with get_engine().begin() as conn:
             credentials = create_app_credentials(conn, district_id, name, list(scopes))
+            if profile_file is not None:
+                set_profile(conn, district_id, credentials.client_id, profile_file.read(), profile_name,
+                            source=profile_file.name)
     except RegistryError as error:
         raise click.UsageError(str(error)) from None
     click.echo(f"client_id:     {credentials.client_id}")
@@ -93,11 +100,35 @@ def apps_create(district_id: str, name: str, scopes: tuple[str, ...]) -> None:
     click.echo("The secret is shown only now; store it safely.")
 
 
+@apps_group.command("set-profile")
+@click.option("--district", "district_id", required=True)
+@click.argument("client_id")
+@click.argument("profile_file", type=click.File("r", encoding="utf-8"), required=False)
+@click.option("--profile-name", default=None)
+@click.option("--remove", is_flag=True, help="remove the profile (the app falls back to tier-0 fields)")
+@with_appcontext
+def apps_set_profile(district_id: str, client_id: str, profile_file, profile_name, remove: bool) -> None:
+    """Set (or remove) an app's field profile; it applies from the app's next request."""
+    from gateway.auth.registry import RegistryError
+    from gateway.auth.registry import set_profile
+
+    if (profile_file is None) != remove:
+        raise click.UsageError("give a PROFILE_FILE, or --remove")
+    try:
+        with get_engine().begin() as conn:
+            set_profile(conn, district_id, client_id, None if remove else profile_file.read(), profile_name,
+                        source=getattr(profile_file, "name", "profile.xml"))
+    except RegistryError as error:
+        raise click.UsageError(str(error)) from None
+    click.echo("profile removed" if remove else f"profile set for {client_id}")
+
+
 def _all_commands() -> list:
     from gateway import transfer_cli
     from gateway.demo import demo_command
+    from gateway.privacy.audit_cli import audit_group
 
-    return [db_group, districts_group, apps_group, demo_command, *transfer_cli.COMMANDS]
+    return [db_group, districts_group, apps_group, demo_command, *transfer_cli.COMMANDS, audit_group]
 
 
 def init_app(app: Flask) -> None:

@@ -1,9 +1,10 @@
 """The access policy of the calling app: the one place where what an app may see is decided.
 
-An :class:`AccessPolicy` is built once per request from the verified token. Queries ask it for a row condition and
-serialisation asks it which fields are readable, so every endpoint, nested object and collection goes through the
-same decision. Today it grants every field below tier 3 (credentials and government ids never leave the gateway);
-field profiles, org scoping and opt-outs plug in here.
+An :class:`AccessPolicy` is built once per request from the verified token and its app. Queries ask it for a row
+condition and serialisation asks it which fields are readable, so every endpoint, nested object and collection goes
+through the same decision. Fields follow the app's field profile (Ed-Fi API Profile XML); an app without one gets
+tier-0 fields only (default deny). Tier-3 fields can never be granted (profiles naming them are refused at upload).
+Org scoping and opt-outs plug in at :meth:`AccessPolicy.row_condition`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-PROHIBITED_TIER = 3
+from gateway.errors import Forbidden
+from gateway.privacy.profiles import Profile
+from gateway.privacy.profiles import default_view
+from gateway.privacy.profiles import parse_profile
+from standards import load_model
 
 
 @dataclass(frozen=True)
@@ -20,37 +25,25 @@ class AccessPolicy:
     tenant: str
     client_id: str
     scopes: frozenset[str]
+    profile_xml: str | None = None
+    profile_name: str | None = None
 
-    def readable(self, model: Any, class_name: str) -> "FieldTree":
-        """The readable fields of a class, as a tree (nested classes included)."""
-        return readable_tree(model, class_name)
+    def readable(self, model: Any, class_name: str) -> dict:
+        """The readable field tree of a class; refuses a resource the app's profile leaves out."""
+        if not self.profile_xml:
+            return default_view(model, class_name)
+        tree = app_profile(self.profile_xml, self.profile_name).readable(class_name)
+        if tree is None:
+            raise Forbidden(f"This app's data profile does not include {class_name} records")
+        return tree
 
-    def row_condition(self, compiler: Any, collection: dict) -> Any:
+    def row_condition(self, compiler: Any, collection: Any) -> Any:
         """An extra SQL condition limiting the rows this app may see (``None``: no restriction yet)."""
         return None
 
 
-FieldTree = dict  # field name -> FieldTree for nested objects, or None for a leaf kept as is
-
-
-@lru_cache(maxsize=None)
-def _tree(model: Any, class_name: str, depth: int = 0) -> tuple:
-    cls = model.classes[class_name]
-    items = []
-    for name, field in cls.fields.items():
-        if field.tier >= PROHIBITED_TIER:
-            continue
-        if field.type == "object" and field.cls in model.classes and depth < 6:
-            items.append((name, _tree(model, field.cls, depth + 1)))
-        else:
-            items.append((name, None))
-    return tuple(items)
-
-
-@lru_cache(maxsize=None)
-def readable_tree(model: Any, class_name: str) -> FieldTree:
-    return _as_dict(_tree(model, class_name))
-
-
-def _as_dict(items: tuple) -> FieldTree:
-    return {name: (None if sub is None else _as_dict(sub)) for name, sub in items}
+@lru_cache(maxsize=128)
+def app_profile(xml: str, name: str | None) -> Profile:
+    """Parse an app's stored profile once per process (it was validated when the district uploaded it)."""
+    profiles = parse_profile(xml, load_model("oneroster", "1.2"), source="app profile")
+    return profiles[name] if name else next(iter(profiles.profiles.values()))

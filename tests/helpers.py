@@ -18,17 +18,21 @@ class Apps:
     def __init__(self, app, client):
         self.app, self.client = app, client
 
-    def register(self, scopes, district="d1", name="app"):
+    def register(self, scopes, district="d1", name="app", profile=None):
         from gateway.auth.registry import create_app_credentials
         from gateway.auth.registry import ensure_district
+        from gateway.auth.registry import set_profile
 
         with self.app.extensions["trellis.engine"].begin() as conn:
             ensure_district(conn, district)
-            return create_app_credentials(conn, district, name, list(scopes))
+            credentials = create_app_credentials(conn, district, name, list(scopes))
+            if profile is not None:
+                set_profile(conn, district, credentials.client_id, profile, None)
+            return credentials
 
     def token(self, scopes=("roster.readonly", "roster-core.readonly", "roster-demographics.readonly",
-                            "resource.readonly"), district="d1", request_scope=None):
-        creds = self.register(scopes, district)
+                            "resource.readonly"), district="d1", request_scope=None, profile=None):
+        creds = self.register(scopes, district, profile=profile)
         data = {"grant_type": "client_credentials"}
         if request_scope:
             data["scope"] = request_scope
@@ -38,3 +42,10 @@ class Apps:
 
     def headers(self, **kwargs):
         return {"Authorization": "Bearer " + self.token(**kwargs)}
+
+
+def profile(*resources: str) -> str:
+    """A profile document granting every non-sensitive field (IncludeAll) of the given OneRoster classes."""
+    body = "".join(f'<Resource name="{name}"><ReadContentType memberSelection="IncludeAll"/></Resource>'
+                   for name in resources)
+    return f'<Profiles><Profile name="test">{body}</Profile></Profiles>'

@@ -29,6 +29,7 @@ from gateway.api.render import projector_v1p1
 from gateway.auth import scopes as scope_names
 from gateway.errors import UnknownObject
 from gateway.policy import AccessPolicy
+from gateway.privacy.profiles import FILTER_KEY
 from gateway.query.reading import Reader
 from gateway.storage.db import get_engine
 from standards import load_model
@@ -53,7 +54,8 @@ def public_host() -> str:
 def policy_for(endpoint: Endpoint, version: str) -> AccessPolicy:
     """Authenticate and build the caller's access policy (the one decision point for what it may see)."""
     token = auth.require(scope_names.expand(list(endpoint.scopes), version))
-    return AccessPolicy(tenant=token.tenant, client_id=token.client_id, scopes=scope_names.parse(token.scope))
+    return AccessPolicy(tenant=token.tenant, client_id=token.client_id, scopes=scope_names.parse(token.scope),
+                        profile_xml=token.profile_xml, profile_name=token.profile_name)
 
 
 def serve(endpoint: Endpoint, version: str, **params: str) -> Response:
@@ -62,7 +64,7 @@ def serve(endpoint: Endpoint, version: str, **params: str) -> Response:
     collection = endpoint.collection
     tree = policy.readable(model, collection.cls)
     project = None
-    allowed = set(tree)
+    allowed = set(tree) - {FILTER_KEY}
     if version == "1.1":
         model11 = load_model("oneroster", "1.1")
         project = projector_v1p1(model11, collection.cls)

@@ -13,6 +13,7 @@ from gateway.errors import BadRequest
 from gateway.errors import InvalidFilterField
 from gateway.errors import InvalidSelectionField
 from gateway.errors import InvalidSortField
+from gateway.privacy.profiles import FILTER_KEY
 from gateway.query.filtering import And
 from gateway.query.filtering import FieldsSyntaxError
 from gateway.query.filtering import FilterSyntaxError
@@ -48,7 +49,7 @@ def readable_path(tree: dict, path: tuple[str, ...]) -> bool:
     for segment in path:
         if node is None:
             return True  # below a readable leaf (a GUIDRef's sourcedId, a metadata key)
-        if segment not in node:
+        if segment not in node or segment == FILTER_KEY:
             return False
         node = node[segment]
     return True

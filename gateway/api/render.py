@@ -13,6 +13,9 @@ from typing import Callable
 
 import orjson
 
+from gateway.privacy.profiles import FILTER_KEY
+from gateway.privacy.profiles import freeze
+from gateway.privacy.profiles import thaw
 from gateway.storage.records import render_base
 
 # Where each GUIDRef target type lives (service, collection path).
@@ -47,12 +50,12 @@ def href_prefixes(host: str, version: str) -> dict[str, str]:
 
 @lru_cache(maxsize=None)
 def _plan(model: Any, class_name: str, tree_key: Any) -> tuple:
-    """(readable field names, fields needing work) — work is ``(name, "ref", type)`` or ``(name, "object", plan)``.
+    """(readable field names, element filter, fields needing work) for one class and frozen readable tree.
 
     Plain fields are copied by one dict comprehension; only references (hrefs) and nested objects (their own
-    readable fields) cost per-field Python work. ``tree_key`` is the frozen readable tree.
+    readable fields and a profile's element filter) cost per-field Python work.
     """
-    tree = dict(tree_key)
+    tree = thaw(tree_key)
     cls = model.classes[class_name]
     allowed, work = [], []
     for name, field in cls.fields.items():
@@ -62,20 +65,15 @@ def _plan(model: Any, class_name: str, tree_key: Any) -> tuple:
         if field.type == "ref":
             work.append((name, "ref", field.ref))
         elif field.type == "object" and field.cls in model.classes:
-            work.append((name, "object", _plan(model, field.cls, tree[name] or freeze(_all(model, field.cls)))))
-    return frozenset(allowed), tuple(work)
-
-
-def _all(model: Any, class_name: str) -> dict:
-    return {name: None for name in model.classes[class_name].fields}
-
-
-def freeze(tree: dict) -> tuple:
-    return tuple(sorted((name, None if sub is None else freeze(sub)) for name, sub in tree.items()))
+            sub = tree[name] if tree[name] is not None else {n: None for n in model.classes[field.cls].fields}
+            work.append((name, "object", _plan(model, field.cls, freeze(sub))))
+    flt = tree.get(FILTER_KEY)
+    element_filter = (flt["property"], flt["mode"] == "IncludeOnly", flt["values"]) if flt else None
+    return frozenset(allowed), element_filter, tuple(work)
 
 
 def _apply(plan: tuple, doc: dict, hrefs: dict[str, str]) -> dict:
-    allowed, work = plan
+    allowed, _filter, work = plan
     out = {name: value for name, value in doc.items() if name in allowed}
     for name, kind, detail in work:
         value = out.get(name)
@@ -84,10 +82,19 @@ def _apply(plan: tuple, doc: dict, hrefs: dict[str, str]) -> dict:
         if kind == "ref":
             out[name] = [_ref(item, hrefs) for item in value] if isinstance(value, list) else _ref(value, hrefs)
         elif isinstance(value, list):
-            out[name] = [_apply(detail, item, hrefs) for item in value if isinstance(item, dict)]
+            out[name] = [_apply(detail, item, hrefs) for item in value if isinstance(item, dict) and _keep(detail, item)]
         elif isinstance(value, dict):
             out[name] = _apply(detail, value, hrefs)
     return out
+
+
+def _keep(plan: tuple, item: dict) -> bool:
+    """A profile's collection filter: keep the element only if its property value is (not) listed."""
+    element_filter = plan[1]
+    if element_filter is None:
+        return True
+    prop, include, values = element_filter
+    return (item.get(prop) in values) == include
 
 
 def _ref(ref: Any, hrefs: dict[str, str]) -> Any:

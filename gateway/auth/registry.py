@@ -36,6 +36,37 @@ def district_exists(conn: Connection, district_id: str) -> bool:
     return conn.execute(select(districts.c.id).where(districts.c.id == district_id)).first() is not None
 
 
+def checked_profile(xml: str, name: str | None, source: str) -> str | None:
+    """Validate a profile document and pick the profile that applies; errors name the file and line."""
+    from gateway.privacy.profiles import ProfileError
+    from gateway.privacy.profiles import parse_profile
+    from standards import load_model
+
+    try:
+        profiles = parse_profile(xml, load_model("oneroster", "1.2"), source=source)
+    except ProfileError as error:
+        raise RegistryError(str(error)) from None
+    if name is None:
+        if len(profiles.profiles) != 1:
+            raise RegistryError(f"{source} defines {len(profiles.profiles)} profiles; choose one with --profile-name: "
+                                + ", ".join(profiles.profiles))
+        return None
+    if name not in profiles.profiles:
+        raise RegistryError(f"{source} has no profile named {name!r}; it has: " + ", ".join(profiles.profiles))
+    return name
+
+
+def set_profile(conn: Connection, district_id: str, client_id: str, xml: str | None, name: str | None,
+                source: str = "profile.xml") -> None:
+    """Give an app a field profile (``xml=None`` removes it: the app falls back to tier-0 fields)."""
+    if xml is not None:
+        name = checked_profile(xml, name, source)
+    result = conn.execute(apps.update().where(apps.c.client_id == client_id, apps.c.tenant == district_id)
+                          .values(profile_xml=xml, profile_name=name))
+    if result.rowcount != 1:
+        raise RegistryError(f"no app {client_id!r} in district {district_id!r}")
+
+
 def create_app_credentials(conn: Connection, district_id: str, name: str, scopes: list[str]) -> Credentials:
     if not district_exists(conn, district_id):
         raise RegistryError(f"unknown district {district_id!r}; create it first (trellis districts create)")

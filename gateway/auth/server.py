@@ -84,6 +84,8 @@ class Token(TokenMixin):
     issued_at: int
     expires_at: int
     revoked: bool
+    profile_xml: str | None = None
+    profile_name: str | None = None
 
     def check_client(self, client):
         return client.get_client_id() == self.client_id
@@ -126,12 +128,13 @@ class StoredTokenValidator(BearerTokenValidator):
     def authenticate_token(self, token_string: str) -> Token | None:
         with get_engine().connect() as conn:
             row = conn.execute(
-                select(tokens, apps.c.status).join(apps, apps.c.client_id == tokens.c.client_id)
+                select(tokens, apps.c.status, apps.c.profile_xml, apps.c.profile_name)
+                .join(apps, apps.c.client_id == tokens.c.client_id)
                 .where(tokens.c.token_hash == token_key(token_string))).first()
         if row is None:
             return None
         return Token(row.client_id, row.tenant, row.scope, row.issued_at, row.expires_at,
-                     bool(row.revoked) or row.status != "active")
+                     bool(row.revoked) or row.status != "active", row.profile_xml, row.profile_name)
 
 
 @bp.post("/oauth/token")

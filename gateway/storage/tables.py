@@ -76,6 +76,8 @@ apps = Table(
     Column("scopes", Text, nullable=False),
     Column("status", String(16), nullable=False),
     Column("created_at", String(32), nullable=False),
+    Column("profile_xml", Text),
+    Column("profile_name", String(128)),
 )
 
 tokens = Table(
@@ -87,4 +89,41 @@ tokens = Table(
     Column("issued_at", BigInteger, nullable=False),
     Column("expires_at", BigInteger, nullable=False),
     Column("revoked", Integer, nullable=False, default=0),
+)
+
+# The disclosure log (gateway.privacy.disclosures): append-only and hash-chained. ``seq`` is assigned from
+# ``disclosure_head`` inside the append transaction, so it is gap-free; JSON arrays are stored as text.
+disclosures = Table(
+    "disclosures", metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("tenant", String(64), nullable=False),
+    Column("client_id", String(64), nullable=False),
+    Column("occurred_at", String(32), nullable=False),
+    Column("endpoint", Text, nullable=False),
+    Column("purpose", Text, nullable=False),
+    Column("record_type", String(48), nullable=False),
+    Column("record_ids", Text, nullable=False),
+    Column("fields", Text, nullable=False),
+    Column("student_ids", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_disclosures_app", "tenant", "client_id", "occurred_at"),
+    Index("ix_disclosures_tenant", "tenant", "seq"),
+)
+
+# "Which apps received this student's data" as an index lookup; written with the entry, checked by verify().
+disclosure_students = Table(
+    "disclosure_students", metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("student_id", String(255), primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Index("ix_disclosure_students_student", "tenant", "student_id", "seq"),
+)
+
+# One row (id 1): the last seq and hash. Its row lock orders concurrent appenders; verify() compares it with the tail.
+disclosure_head = Table(
+    "disclosure_head", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
 )

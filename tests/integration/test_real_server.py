@@ -28,16 +28,20 @@ def server(app, engine, database_url, tmp_path):
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "wsgi:app"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            requests.get(base + "/openapi.json", timeout=1)
-            break
-        except (requests.ConnectionError, requests.Timeout):
-            if process.poll() is not None:
-                pytest.fail("gunicorn exited: " + process.stdout.read().decode(errors="replace")[-2000:])
-            time.sleep(0.1)
-    yield base
-    process.terminate()
+    try:
+        for _ in range(300):
+            try:
+                requests.get(base + "/openapi.json", timeout=2)
+                break
+            except (requests.ConnectionError, requests.Timeout):
+                if process.poll() is not None:
+                    pytest.fail("gunicorn exited: " + process.stdout.read().decode(errors="replace")[-2000:])
+                time.sleep(0.1)
+        else:
+            pytest.fail("gunicorn did not answer within 30 s")
+        yield base
+    finally:
+        process.terminate()
     try:
         output = process.communicate(timeout=10)[0].decode(errors="replace")
     except subprocess.TimeoutExpired:

@@ -3,6 +3,7 @@
 import pytest
 from factories import ref
 from factories import seed
+from helpers import profile
 
 R = "/ims/oneroster/resources/v1p2"
 
@@ -21,7 +22,7 @@ def with_resources(engine, seeded):
 
 
 def test_resources_collection_and_single(client, apps, with_resources):
-    headers = apps.headers(scopes=["resource-core.readonly"])
+    headers = apps.headers(scopes=["resource-core.readonly"], profile=profile("Resource"))
     body = client.get(f"{R}/resources", headers=headers).get_json()
     assert [r["sourcedId"] for r in body["resources"]] == ["r1", "r2"]
     assert client.get(f"{R}/resources/r2", headers=headers).get_json()["resource"]["title"] == "Reader"
