@@ -31,3 +31,19 @@ def current(engine: Engine) -> str | None:
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def head() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def require_current(engine: Engine) -> None:
+    """Refuse to serve from a database whose schema is not this version's (a clear message instead of 500s)."""
+    from gateway.config import ConfigError
+
+    have, want = current(engine), head()
+    if have != want:
+        raise ConfigError(f"the database schema is at revision {have or 'none'}, this version needs {want}: "
+                          "run `trellis db upgrade`")

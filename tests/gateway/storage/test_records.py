@@ -80,3 +80,18 @@ def test_a_failed_transaction_leaves_nothing_half_written(engine):
             writer.flush()
             raise RuntimeError("import aborted")
     assert rows(engine) == {}
+
+
+def test_serving_refuses_a_database_that_needs_an_upgrade(tmp_path):
+    import pytest
+
+    from gateway.config import ConfigError
+    from gateway.storage import migrate
+    from gateway.storage.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path}/old.db")
+    migrate.upgrade(engine, "0001")
+    with pytest.raises(ConfigError, match="trellis db upgrade"):
+        migrate.require_current(engine)
+    migrate.upgrade(engine)
+    migrate.require_current(engine)
