@@ -9,6 +9,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from marshmallow import EXCLUDE
+from marshmallow import Schema
+from marshmallow import ValidationError
+from marshmallow import fields
+from marshmallow import validate
+
 from gateway.errors import BadRequest
 from gateway.errors import InvalidFilterField
 from gateway.errors import InvalidSelectionField
@@ -31,17 +37,28 @@ V1P1_ALIASES = {"User": {("role",): ("roles", "role"), ("orgs", "sourcedId"): ("
                          ("orgs",): ("roles", "org", "sourcedId")}}
 
 
-def integer(args: Any, name: str, default: int, minimum: int) -> int:
-    raw = args.get(name)
-    if raw is None or raw == "":
-        return default
+class PagingSchema(Schema):
+    """The request boundary for paging parameters; the grammar parameters are parsed below."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    limit = fields.Integer(strict=False, validate=validate.Range(min=1))
+    offset = fields.Integer(strict=False, validate=validate.Range(min=0))
+
+
+_PAGING = PagingSchema()
+
+
+def paging(args: Any, default_limit: int, max_limit: int) -> tuple[int, int]:
+    """``limit`` (capped at the configured maximum) and ``offset``; a bad value is a 400 naming the parameter."""
+    raw = {name: args[name] for name in ("limit", "offset") if args.get(name, "") != ""}
     try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequest(f"{name}: expected an integer, got {raw[:40]!r}") from None
-    if value < minimum:
-        raise BadRequest(f"{name}: must be at least {minimum}")
-    return value
+        values = _PAGING.load(raw)
+    except ValidationError as error:
+        name, messages = next(iter(error.normalized_messages().items()))
+        raise BadRequest(f"{name}: {' '.join(messages)}") from None
+    return min(values.get("limit", default_limit), max_limit), values.get("offset", 0)
 
 
 def readable_path(tree: dict, path: tuple[str, ...]) -> bool:
@@ -90,8 +107,7 @@ def selection(args: Any, allowed: set[str]) -> tuple[str, ...] | None:
 
 def list_args(args: Any, model: Any, class_name: str, tree: dict, version: str, default_limit: int,
               max_limit: int) -> ListArgs:
-    limit = min(integer(args, "limit", default_limit, 1), max_limit)
-    offset = integer(args, "offset", 0, 0)
+    limit, offset = paging(args, default_limit, max_limit)
     aliases = V1P1_ALIASES.get(class_name, {}) if version == "1.1" else {}
     node = None
     raw_filter = args.get("filter")
