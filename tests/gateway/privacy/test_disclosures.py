@@ -155,6 +155,24 @@ def test_concurrent_appends_build_one_gap_free_chain(engine, threads, each):
         assert len(query(engine, "d1", client_id=f"app-{t}", limit=1000)) == each
 
 
+def test_verify_during_live_appends_sees_one_consistent_snapshot(engine):
+    chain(engine, 3)
+    done, results = threading.Event(), []
+
+    def appender():
+        for n in range(60):
+            record(engine, entry(n))
+        done.set()
+
+    worker = threading.Thread(target=appender)
+    worker.start()
+    while not done.is_set():
+        results.append(verify(engine))
+    worker.join()
+    assert results and all(result.ok for result in results), [r for r in results if not r.ok][:1]
+    assert verify(engine).checked == 63
+
+
 def populate(engine):
     record(engine, entry(client_id="app-a", record_ids=["s1", "t1"], student_ids=["s1"],
                          fields=["sourcedId", "givenName"], occurred_at="2026-01-10T08:00:00.000Z"))
