@@ -27,11 +27,14 @@ NOT_CLASSES_11 = re.compile(r"^(GUIDRef|GUID|Identifier|Metadata|Base)\.Type$|_T
 
 
 def _specs_dir() -> Path:
-    root = Path(os.environ.get("TRELLIS_SPECS_DIR") or REPO.parent / "shared" / "specs")
-    for d in (root / "oneroster", root):
-        if (d / FILE_11).is_file() and all((d / f).is_file() for f in FILES_12):
-            return d
-    pytest.skip(f"OneRoster spec files not found under {root} (set TRELLIS_SPECS_DIR)")
+    # shared/ sits beside the repository (CI) or at /work/shared (development machines)
+    roots = [Path(os.environ["TRELLIS_SPECS_DIR"])] if os.environ.get("TRELLIS_SPECS_DIR") else [
+        REPO.parent / "shared" / "specs", Path("/work/shared/specs")]
+    for root in roots:
+        for d in (root / "oneroster", root):
+            if (d / FILE_11).is_file() and all((d / f).is_file() for f in FILES_12):
+                return d
+    pytest.skip(f"OneRoster spec files not found under {', '.join(map(str, roots))} (set TRELLIS_SPECS_DIR)")
 
 
 @pytest.fixture(scope="module")
