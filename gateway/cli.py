@@ -123,12 +123,63 @@ def apps_set_profile(district_id: str, client_id: str, profile_file, profile_nam
     click.echo("profile removed" if remove else f"profile set for {client_id}")
 
 
+@apps_group.command("set-orgs")
+@click.option("--district", "district_id", required=True)
+@click.argument("client_id")
+@click.argument("orgs", nargs=-1)
+@click.option("--all", "whole_district", is_flag=True, help="the whole district (remove the limit)")
+@with_appcontext
+def apps_set_orgs(district_id: str, client_id: str, orgs: tuple[str, ...], whole_district: bool) -> None:
+    """Limit an app to some orgs (schools, or a district and everything below it)."""
+    from gateway.auth.registry import RegistryError
+    from gateway.auth.registry import set_allowed_orgs
+
+    if bool(orgs) == whole_district:
+        raise click.UsageError("give ORG ids, or --all")
+    try:
+        with get_engine().begin() as conn:
+            set_allowed_orgs(conn, district_id, client_id, list(orgs))
+    except RegistryError as error:
+        raise click.UsageError(str(error)) from None
+    click.echo(f"{client_id} limited to " + (" ".join(orgs) if orgs else "the whole district"))
+
+
+@click.group("students")
+def students_group() -> None:
+    """Students' privacy choices."""
+
+
+def _optout_command(active: bool):
+    @click.option("--district", "district_id", required=True)
+    @click.argument("student_id")
+    @click.option("--app", "client_id", default=None, help="only this app (default: directory-wide, every app)")
+    @with_appcontext
+    def command(district_id: str, student_id: str, client_id: str | None) -> None:
+        from gateway.privacy.optouts import OptOutError
+        from gateway.privacy.optouts import set_optout
+
+        try:
+            with get_engine().begin() as conn:
+                set_optout(conn, district_id, student_id, client_id, active)
+        except OptOutError as error:
+            raise click.UsageError(str(error)) from None
+        scope = f"app {client_id}" if client_id else "directory disclosure (every app)"
+        click.echo(f"{student_id} opted {'out of' if active else 'back in to'} {scope}")
+
+    return command
+
+
+students_group.command("opt-out", help="Hide a student from one app, or from every app (directory opt-out).")(
+    _optout_command(True))
+students_group.command("opt-in", help="Withdraw an opt-out.")(_optout_command(False))
+
+
 def _all_commands() -> list:
     from gateway import transfer_cli
     from gateway.demo import demo_command
     from gateway.privacy.audit_cli import audit_group
 
-    return [db_group, districts_group, apps_group, demo_command, *transfer_cli.COMMANDS, audit_group]
+    return [db_group, districts_group, apps_group, students_group, demo_command, *transfer_cli.COMMANDS, audit_group]
 
 
 def init_app(app: Flask) -> None:

@@ -61,6 +61,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PUBLIC_URL", str, "", "absolute base URL used in hrefs and Link headers; default: the request's host"),
     Setting("STREAM_THRESHOLD", _int(1), 1000, "pages larger than this are streamed row by row"),
     Setting("LOG_LEVEL", str, "INFO", "logging level"),
+    Setting("DISCLOSURE_LOG", _bool, True, "record every disclosure of student data (off only to measure its cost)"),
     Setting("SECRET_KEY", str, "", "key for signing; generated per process when empty"),
 )
 

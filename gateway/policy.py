@@ -4,7 +4,7 @@ An :class:`AccessPolicy` is built once per request from the verified token and i
 condition and serialisation asks it which fields are readable, so every endpoint, nested object and collection goes
 through the same decision. Fields follow the app's field profile (Ed-Fi API Profile XML); an app without one gets
 tier-0 fields only (default deny). Tier-3 fields can never be granted (profiles naming them are refused at upload).
-Org scoping and opt-outs plug in at :meth:`AccessPolicy.row_condition`.
+Rows are limited by the app's allowed orgs and by students' opt-outs (:mod:`gateway.privacy.scoping`).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from gateway.errors import Forbidden
+from gateway.privacy import scoping
 from gateway.privacy.profiles import Profile
 from gateway.privacy.profiles import default_view
 from gateway.privacy.profiles import parse_profile
@@ -27,6 +28,7 @@ class AccessPolicy:
     scopes: frozenset[str]
     profile_xml: str | None = None
     profile_name: str | None = None
+    allowed_orgs: tuple[str, ...] | None = None  # None: the whole district
 
     def readable(self, model: Any, class_name: str) -> dict:
         """The readable field tree of a class; refuses a resource the app's profile leaves out."""
@@ -38,8 +40,8 @@ class AccessPolicy:
         return tree
 
     def row_condition(self, compiler: Any, collection: Any) -> Any:
-        """An extra SQL condition limiting the rows this app may see (``None``: no restriction yet)."""
-        return None
+        """The SQL condition limiting the rows this app may see: its orgs, and students' opt-outs."""
+        return scoping.row_condition(compiler.table, compiler.rtype, self.tenant, self.client_id, self.allowed_orgs)
 
 
 @lru_cache(maxsize=128)

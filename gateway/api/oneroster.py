@@ -30,6 +30,8 @@ from gateway.auth import scopes as scope_names
 from gateway.errors import UnknownObject
 from gateway.policy import AccessPolicy
 from gateway.privacy.profiles import FILTER_KEY
+from gateway.privacy.recording import ResponseDisclosures
+from gateway.privacy.recording import observer
 from gateway.query.reading import Reader
 from gateway.storage.db import get_engine
 from standards import load_model
@@ -55,7 +57,16 @@ def policy_for(endpoint: Endpoint, version: str) -> AccessPolicy:
     """Authenticate and build the caller's access policy (the one decision point for what it may see)."""
     token = auth.require(scope_names.expand(list(endpoint.scopes), version))
     return AccessPolicy(tenant=token.tenant, client_id=token.client_id, scopes=scope_names.parse(token.scope),
-                        profile_xml=token.profile_xml, profile_name=token.profile_name)
+                        profile_xml=token.profile_xml, profile_name=token.profile_name,
+                        allowed_orgs=tuple(token.allowed_orgs.split()) if token.allowed_orgs else None)
+
+
+def disclosures_for(endpoint: Endpoint, version: str, policy: AccessPolicy) -> ResponseDisclosures | None:
+    if not current_app.config["TRELLIS_DISCLOSURE_LOG"]:
+        return None
+    definitions = load_endpoints()
+    base = definitions.v1p1_base if version == "1.1" else definitions.services[endpoint.service]["base"]
+    return ResponseDisclosures(policy.tenant, policy.client_id, base + endpoint.path, endpoint.collection.type)
 
 
 def serve(endpoint: Endpoint, version: str, **params: str) -> Response:
@@ -71,14 +82,19 @@ def serve(endpoint: Endpoint, version: str, **params: str) -> Response:
         cls11 = model11.classes.get(collection.cls)
         allowed = {name for name in (cls11.fields if cls11 else tree) if name in tree or name in {"role", "orgs"}}
     selection = query_params.selection(request.args, allowed)
-    shaper = Shaper(model, collection.cls, tree, selection, href_prefixes(public_host(), version), project)
+    disclosures = disclosures_for(endpoint, version, policy)
+    shaper = Shaper(model, collection.cls, tree, selection, href_prefixes(public_host(), version), project,
+                    observer(disclosures))
     engine = get_engine()
     if endpoint.single:
         with engine.connect() as conn:
             row = reader().get(conn, policy.tenant, endpoint, params[SINGLE_ID], policy)
         if row is None:
             raise UnknownObject(f"Unknown {collection.singular}")
-        return Response(orjson.dumps({collection.singular: shaper.record(row)}), mimetype="application/json")
+        body = orjson.dumps({collection.singular: shaper.record(row)})
+        if disclosures is not None:
+            disclosures.commit(engine)  # no entry, no response: an unrecorded disclosure must not happen
+        return Response(body, mimetype="application/json")
     config = current_app.config
     args = query_params.list_args(request.args, model, collection.cls, tree, version,
                                   config["TRELLIS_DEFAULT_LIMIT"], config["TRELLIS_MAX_LIMIT"])
@@ -94,13 +110,18 @@ def serve(endpoint: Endpoint, version: str, **params: str) -> Response:
     link = _link_header(args.limit, args.offset, page.total)
     if link:
         headers["Link"] = link
-    body = _body(collection.plural, page.rows, shaper, conn)
     if stream:
+        body = _body(collection.plural, page.rows, shaper, conn, disclosures, engine)
         return Response(stream_with_context(body), mimetype="application/json", headers=headers)
-    return Response(b"".join(body), mimetype="application/json", headers=headers)
+    content = b"".join(_body(collection.plural, page.rows, shaper, conn, None, engine))
+    if disclosures is not None:
+        disclosures.commit(engine)  # recorded before anything is sent
+    return Response(content, mimetype="application/json", headers=headers)
 
 
-def _body(key: str, rows: Any, shaper: Shaper, conn: Any) -> Iterator[bytes]:
+def _body(key: str, rows: Any, shaper: Shaper, conn: Any, disclosures: ResponseDisclosures | None,
+          engine: Any) -> Iterator[bytes]:
+    """The collection envelope, row by row; a streamed response records its disclosures once it has been sent."""
     try:
         yield b'{"' + key.encode() + b'":['
         first = True
@@ -110,6 +131,8 @@ def _body(key: str, rows: Any, shaper: Shaper, conn: Any) -> Iterator[bytes]:
         yield b"]}"
     finally:
         conn.close()
+        if disclosures is not None:
+            disclosures.commit(engine)
 
 
 def _check_parents(conn: Any, tenant: str, endpoint: Endpoint, params: dict[str, str]) -> None:

@@ -108,18 +108,23 @@ class Shaper:
     """Shapes stored rows of one class for one response."""
 
     def __init__(self, model: Any, class_name: str, readable: dict, selection: tuple[str, ...] | None,
-                 hrefs: dict[str, str], project: Callable[[dict], dict] | None = None):
+                 hrefs: dict[str, str], project: Callable[[dict], dict] | None = None,
+                 observe: Callable[[dict, dict], None] | None = None):
         self.plan = _plan(model, class_name, freeze(readable))
         self.selection = selection
         self.hrefs = hrefs
         self.project = project
+        self.observe = observe  # sees (stored, sent) for every record: the disclosure log's input
 
     def record(self, row: Any) -> dict:
-        doc = _apply(self.plan, render_base(row), self.hrefs)
+        stored = render_base(row)
+        doc = _apply(self.plan, stored, self.hrefs)
         if self.project is not None:
             doc = self.project(doc)
         if self.selection:
             doc = {name: doc[name] for name in self.selection if name in doc}
+        if self.observe is not None:
+            self.observe(stored, doc)
         return doc
 
     def dumps(self, row: Any) -> bytes:

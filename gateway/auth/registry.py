@@ -81,3 +81,17 @@ def create_app_credentials(conn: Connection, district_id: str, name: str, scopes
                                       secret_hash=hash_secret(secret), scopes=" ".join(granted), status="active",
                                       created_at=utc_now()))
     return Credentials(client_id, secret, tuple(granted))
+
+
+def set_allowed_orgs(conn: Connection, district_id: str, client_id: str, orgs: list[str] | None) -> None:
+    """Limit an app to some orgs (and the orgs below them); ``None`` or empty: the whole district."""
+    from gateway.storage.tables import records
+
+    for org in orgs or ():
+        if conn.execute(select(records.c.sourced_id).where(records.c.tenant == district_id, records.c.type == "org",
+                                                           records.c.sourced_id == org)).first() is None:
+            raise RegistryError(f"no org {org!r} in district {district_id!r}")
+    result = conn.execute(apps.update().where(apps.c.client_id == client_id, apps.c.tenant == district_id)
+                          .values(allowed_orgs=" ".join(sorted(set(orgs))) if orgs else None))
+    if result.rowcount != 1:
+        raise RegistryError(f"no app {client_id!r} in district {district_id!r}")

@@ -20,6 +20,8 @@ from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidScopeError
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oauth2.rfc6750 import InsufficientScopeError
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from flask import Blueprint
 from flask import Flask
 from flask import current_app
@@ -78,6 +80,7 @@ class Client(ClientMixin):
 
 @dataclass
 class Token(TokenMixin):
+    token_hash: str
     client_id: str
     tenant: str
     scope: str
@@ -86,6 +89,7 @@ class Token(TokenMixin):
     revoked: bool
     profile_xml: str | None = None
     profile_name: str | None = None
+    allowed_orgs: str | None = None
 
     def check_client(self, client):
         return client.get_client_id() == self.client_id
@@ -124,22 +128,68 @@ def save_token(token: dict, request) -> None:
             scope=token.get("scope", ""), issued_at=now, expires_at=now + int(token["expires_in"]), revoked=0))
 
 
+def find_token(token_string: str) -> Token | None:
+    """The stored token for a presented string (with its app's status, profile and orgs), or None."""
+    with get_engine().connect() as conn:
+        row = conn.execute(
+            select(tokens, apps.c.status, apps.c.profile_xml, apps.c.profile_name, apps.c.allowed_orgs)
+            .join(apps, apps.c.client_id == tokens.c.client_id)
+            .where(tokens.c.token_hash == token_key(token_string))).first()
+    if row is None:
+        return None
+    return Token(row.token_hash, row.client_id, row.tenant, row.scope, row.issued_at, row.expires_at,
+                 bool(row.revoked) or row.status != "active", row.profile_xml, row.profile_name, row.allowed_orgs)
+
+
 class StoredTokenValidator(BearerTokenValidator):
     def authenticate_token(self, token_string: str) -> Token | None:
-        with get_engine().connect() as conn:
-            row = conn.execute(
-                select(tokens, apps.c.status, apps.c.profile_xml, apps.c.profile_name)
-                .join(apps, apps.c.client_id == tokens.c.client_id)
-                .where(tokens.c.token_hash == token_key(token_string))).first()
-        if row is None:
-            return None
-        return Token(row.client_id, row.tenant, row.scope, row.issued_at, row.expires_at,
-                     bool(row.revoked) or row.status != "active", row.profile_xml, row.profile_name)
+        return find_token(token_string)
+
+
+class Revocation(RevocationEndpoint):
+    """RFC 7009: an app revokes one of its own tokens; it is refused from the very next request."""
+
+    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    SUPPORTED_TOKEN_TYPES = ("access_token",)
+
+    def query_token(self, token_string, token_type_hint):
+        return find_token(token_string)
+
+    def revoke_token(self, token, request):
+        with get_engine().begin() as conn:
+            conn.execute(tokens.update().where(tokens.c.token_hash == token.token_hash).values(revoked=1))
+
+
+class Introspection(IntrospectionEndpoint):
+    """RFC 7662: a client asks about a token it holds; any other client learns only ``active: false``."""
+
+    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    SUPPORTED_TOKEN_TYPES = ("access_token",)
+
+    def query_token(self, token_string, token_type_hint):
+        return find_token(token_string)
+
+    def check_permission(self, token, client, request):
+        return token.check_client(client)
+
+    def introspect_token(self, token):
+        return {"active": True, "client_id": token.client_id, "scope": token.scope, "token_type": "Bearer",
+                "exp": token.expires_at, "iat": token.issued_at, "district": token.tenant}
 
 
 @bp.post("/oauth/token")
 def issue_token():
     return current_app.extensions["trellis.oauth"].create_token_response()
+
+
+@bp.post("/oauth/revoke")
+def revoke_token():
+    return current_app.extensions["trellis.oauth"].create_endpoint_response(Revocation.ENDPOINT_NAME)
+
+
+@bp.post("/oauth/introspect")
+def introspect_token():
+    return current_app.extensions["trellis.oauth"].create_endpoint_response(Introspection.ENDPOINT_NAME)
 
 
 def require(any_of: frozenset[str]) -> Token:
@@ -159,6 +209,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("OAUTH2_SCOPES_SUPPORTED", sorted(scope_names.KNOWN))
     authorization = AuthorizationServer(app, query_client=query_client, save_token=save_token)
     authorization.register_grant(ClientCredentials)
+    authorization.register_endpoint(Revocation)
+    authorization.register_endpoint(Introspection)
     protector = ResourceProtector()
     protector.register_token_validator(StoredTokenValidator())
     app.extensions["trellis.oauth"] = authorization

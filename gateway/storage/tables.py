@@ -78,6 +78,7 @@ apps = Table(
     Column("created_at", String(32), nullable=False),
     Column("profile_xml", Text),
     Column("profile_name", String(128)),
+    Column("allowed_orgs", Text),  # space-separated org sourcedIds; NULL: the whole district
 )
 
 tokens = Table(
@@ -126,4 +127,18 @@ disclosure_head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+# Per-student choices: client_id "*" is the directory-information opt-out (hidden from every app), otherwise the
+# opt-out applies to that app only. Rows are never deleted: opting back in sets active = 0 with a new change version,
+# so the version only grows and cached page anchors notice the change on the next request.
+student_optouts = Table(
+    "student_optouts", metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("student_id", String(255), primary_key=True),
+    Column("client_id", String(64), primary_key=True),
+    Column("active", Integer, nullable=False),
+    Column("change_version", BigInteger, nullable=False),
+    Column("updated_at", String(32), nullable=False),
+    Index("ix_student_optouts_version", "tenant", "change_version"),
 )

@@ -142,3 +142,41 @@ def test_registration_refuses_unknown_scopes_and_districts(apps, app):
         apps.register(["roster.readwrite"])
     with app.extensions["trellis.engine"].begin() as conn, pytest.raises(RegistryError, match="unknown district"):
         create_app_credentials(conn, "nope", "x", ["roster.readonly"])
+
+
+def _token(client, creds):
+    return client.post("/oauth/token", data={"grant_type": "client_credentials"},
+                       headers=basic(creds.client_id, creds.client_secret)).get_json()["access_token"]
+
+
+def test_revoked_token_is_refused_on_its_next_request(apps, client):
+    creds = apps.register(["roster-core.readonly"])
+    token = _token(client, creds)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get(USERS, headers=headers).status_code == 200
+    response = client.post("/oauth/revoke", data={"token": token}, headers=basic(creds.client_id, creds.client_secret))
+    assert response.status_code == 200
+    assert client.get(USERS, headers=headers).status_code == 401
+
+
+def test_an_app_cannot_revoke_another_apps_token(apps, client):
+    owner, other = apps.register(["roster-core.readonly"]), apps.register(["roster-core.readonly"], name="other")
+    token = _token(client, owner)
+    client.post("/oauth/revoke", data={"token": token}, headers=basic(other.client_id, other.client_secret))
+    assert client.get(USERS, headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+def test_introspection_tells_the_owner_and_nobody_else(apps, client):
+    owner, other = apps.register(["roster-core.readonly"]), apps.register(["roster-core.readonly"], name="other")
+    token = _token(client, owner)
+    mine = client.post("/oauth/introspect", data={"token": token}, headers=basic(owner.client_id, owner.client_secret))
+    assert mine.status_code == 200
+    body = mine.get_json()
+    assert body["active"] is True and body["client_id"] == owner.client_id and body["scope"].endswith("roster-core.readonly")
+    theirs = client.post("/oauth/introspect", data={"token": token}, headers=basic(other.client_id, other.client_secret))
+    assert theirs.get_json() == {"active": False}
+    unauthenticated = client.post("/oauth/introspect", data={"token": token})
+    assert unauthenticated.status_code == 401
+    client.post("/oauth/revoke", data={"token": token}, headers=basic(owner.client_id, owner.client_secret))
+    after = client.post("/oauth/introspect", data={"token": token}, headers=basic(owner.client_id, owner.client_secret))
+    assert after.get_json() == {"active": False}
