@@ -10,6 +10,7 @@ Rows are limited by the app's allowed orgs and by students' opt-outs (:mod:`gate
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field
 from functools import lru_cache
 from typing import Any
 
@@ -29,6 +30,8 @@ class AccessPolicy:
     profile_xml: str | None = None
     profile_name: str | None = None
     allowed_orgs: tuple[str, ...] | None = None  # None: the whole district
+    has_optouts: bool = True  # False when no opt-out concerns this app (the condition can be left out)
+    epoch: int | None = field(default=None, compare=False)  # the district's newest change version, read with the token
 
     def readable(self, model: Any, class_name: str) -> dict:
         """The readable field tree of a class; refuses a resource the app's profile leaves out."""
@@ -41,7 +44,8 @@ class AccessPolicy:
 
     def row_condition(self, compiler: Any, collection: Any) -> Any:
         """The SQL condition limiting the rows this app may see: its orgs, and students' opt-outs."""
-        return scoping.row_condition(compiler.table, compiler.rtype, self.tenant, self.client_id, self.allowed_orgs)
+        return scoping.row_condition(compiler.table, compiler.rtype, self.tenant, self.client_id, self.allowed_orgs,
+                                     self.has_optouts)
 
 
 @lru_cache(maxsize=128)

@@ -58,7 +58,8 @@ def policy_for(endpoint: Endpoint, version: str) -> AccessPolicy:
     token = auth.require(scope_names.expand(list(endpoint.scopes), version))
     return AccessPolicy(tenant=token.tenant, client_id=token.client_id, scopes=scope_names.parse(token.scope),
                         profile_xml=token.profile_xml, profile_name=token.profile_name,
-                        allowed_orgs=tuple(token.allowed_orgs.split()) if token.allowed_orgs else None)
+                        allowed_orgs=tuple(token.allowed_orgs.split()) if token.allowed_orgs else None,
+                        has_optouts=token.has_optouts, epoch=token.epoch)
 
 
 def disclosures_for(endpoint: Endpoint, version: str, policy: AccessPolicy) -> ResponseDisclosures | None:

@@ -25,6 +25,10 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from flask import Blueprint
 from flask import Flask
 from flask import current_app
+from sqlalchemy import bindparam
+from sqlalchemy import exists
+from sqlalchemy import func
+from sqlalchemy import literal
 from sqlalchemy import select
 
 from gateway.auth import scopes as scope_names
@@ -34,6 +38,8 @@ from gateway.errors import Forbidden
 from gateway.errors import Unauthorized
 from gateway.storage.db import get_engine
 from gateway.storage.tables import apps
+from gateway.storage.tables import records
+from gateway.storage.tables import student_optouts
 from gateway.storage.tables import tokens
 
 bp = Blueprint("oauth", __name__)
@@ -90,6 +96,8 @@ class Token(TokenMixin):
     profile_xml: str | None = None
     profile_name: str | None = None
     allowed_orgs: str | None = None
+    has_optouts: bool = True
+    epoch: int | None = None
 
     def check_client(self, client):
         return client.get_client_id() == self.client_id
@@ -128,17 +136,31 @@ def save_token(token: dict, request) -> None:
             scope=token.get("scope", ""), issued_at=now, expires_at=now + int(token["expires_in"]), revoked=0))
 
 
+_FIND_TOKEN = select(
+    tokens, apps.c.status, apps.c.profile_xml, apps.c.profile_name, apps.c.allowed_orgs,
+    exists(select(student_optouts.c.student_id).where(
+        student_optouts.c.tenant == tokens.c.tenant, student_optouts.c.active == 1,
+        student_optouts.c.client_id.in_([tokens.c.client_id, literal("*")]))).label("has_optouts"),
+    select(func.max(records.c.change_version)).where(records.c.tenant == tokens.c.tenant)
+    .scalar_subquery().label("records_version"),
+    select(func.max(student_optouts.c.change_version)).where(student_optouts.c.tenant == tokens.c.tenant)
+    .scalar_subquery().label("optouts_version"),
+).join(apps, apps.c.client_id == tokens.c.client_id).where(tokens.c.token_hash == bindparam("key"))
+
+
 def find_token(token_string: str) -> Token | None:
-    """The stored token for a presented string (with its app's status, profile and orgs), or None."""
+    """The stored token for a presented string, with what the request's policy needs of its app, or None.
+
+    One query per request: the app's status, profile and orgs, whether any opt-out concerns it (when none does,
+    queries skip the opt-out condition), and the district's newest change version (the paging cache's epoch).
+    """
     with get_engine().connect() as conn:
-        row = conn.execute(
-            select(tokens, apps.c.status, apps.c.profile_xml, apps.c.profile_name, apps.c.allowed_orgs)
-            .join(apps, apps.c.client_id == tokens.c.client_id)
-            .where(tokens.c.token_hash == token_key(token_string))).first()
+        row = conn.execute(_FIND_TOKEN, {"key": token_key(token_string)}).first()
     if row is None:
         return None
     return Token(row.token_hash, row.client_id, row.tenant, row.scope, row.issued_at, row.expires_at,
-                 bool(row.revoked) or row.status != "active", row.profile_xml, row.profile_name, row.allowed_orgs)
+                 bool(row.revoked) or row.status != "active", row.profile_xml, row.profile_name, row.allowed_orgs,
+                 bool(row.has_optouts), max(row.records_version or 0, row.optouts_version or 0))
 
 
 class StoredTokenValidator(BearerTokenValidator):

@@ -79,9 +79,9 @@ def optout_condition(table: Any, rtype: str, tenant: str, client_id: str) -> Col
     return or_(table.c[column].is_(None), table.c[column].not_in(opted_out))
 
 
-def row_condition(table: Any, rtype: str, tenant: str, client_id: str,
-                  allowed_orgs: tuple[str, ...] | None) -> ColumnElement | None:
-    parts = [optout_condition(table, rtype, tenant, client_id)]
+def row_condition(table: Any, rtype: str, tenant: str, client_id: str, allowed_orgs: tuple[str, ...] | None,
+                  has_optouts: bool = True) -> ColumnElement | None:
+    parts = [optout_condition(table, rtype, tenant, client_id) if has_optouts else None]
     if allowed_orgs:
         parts.append(org_condition(table, rtype, tenant, allowed_orgs))
     parts = [part for part in parts if part is not None]

@@ -75,14 +75,16 @@ class Page:
 
 
 def fetch_page(conn: Connection, cache: AnchorCache, key: Any, tenant: str, where: Any, order: list[Any],
-               descending: bool, limit: int, offset: int, stream: bool = False) -> Page:
+               descending: bool, limit: int, offset: int, stream: bool = False, current: int | None = None) -> Page:
     """One page of matching records in ``order`` (the last element must be unique, e.g. sourced_id).
 
     ``key`` identifies the query (everything that shapes ``where`` and ``order``) for the anchor cache; building it
-    from the request's parsed inputs is much cheaper than compiling the SQL to compare it.
+    from the request's parsed inputs is much cheaper than compiling the SQL to compare it. ``current`` is the
+    tenant's change version when the caller already read it (the token lookup does), saving a round trip.
     """
     condition = and_(records.c.tenant == tenant, where)
-    current = epoch(conn, tenant)
+    if current is None:
+        current = epoch(conn, tenant)
     anchors = cache.get(key, current)
     if anchors is None:
         anchors = _compute(conn, condition, order, descending, current)

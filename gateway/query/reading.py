@@ -98,7 +98,7 @@ class Reader:
         key = (tenant, endpoint.service, endpoint.path, tuple(sorted(params.items())), args.filter, args.sort,
                args.descending, policy)
         return fetch_page(conn, self.cache, key, tenant, where, order, args.descending, args.limit, args.offset,
-                          stream)
+                          stream, getattr(policy, "epoch", None))
 
     def get(self, conn: Connection, tenant: str, endpoint: Endpoint, sourced_id: str, policy: Any) -> Any:
         where = self.conditions(conn, tenant, endpoint, {}, policy)
