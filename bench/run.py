@@ -203,6 +203,17 @@ def report(results: list[dict], students: int, command: str) -> str:
               "|---|---|---|---|"]
     for r in results:
         lines.append(f"| {r['backend']} | 10,000 users | {r['stream_body_mb']:.1f} MB | {r['stream_peak_mb']:.1f} MB |")
+    lines += ["", "## Reading these figures", "",
+              "* Absolute rates depend on the machine and on whatever else runs on it; compare the ratios.",
+              "* Import: the raw baseline only copies text into unindexed tables. Trellis validates every row against "
+              "the standards definitions, checks references, converts to JSON documents, hashes them for "
+              "unchanged-detection and maintains the indexed columns and link rows.",
+              "* Paging: deep pages seek from cached anchors (every 1,000th sort key), so the last page costs about "
+              "what the first does. Sorting on a field without an indexed column (e.g. `familyName`) sorts the whole "
+              "collection on every request.",
+              "* Disclosure log: each logged response appends one hash-chained entry in its own transaction, plus one "
+              "index row per student for parents' lookups; appends are serialised across processes by the chain "
+              "head."]
     return "\n".join(lines) + "\n"
 
 
