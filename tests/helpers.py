@@ -49,3 +49,16 @@ def profile(*resources: str) -> str:
     body = "".join(f'<Resource name="{name}"><ReadContentType memberSelection="IncludeAll"/></Resource>'
                    for name in resources)
     return f'<Profiles><Profile name="test">{body}</Profile></Profiles>'
+
+
+# Shared reference material: beside the repository (CI) or at /work/shared (development machines).
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = next((root for root in (REPO.parent / "shared", Path("/work/shared")) if root.exists()), REPO.parent / "shared")
+CSV_FIXTURES = REPO / "tests" / "fixtures" / "oneroster_csv"
+SAMPLES = SHARED / "samples" / "oneroster-csv" / "edfi_lms_toolkit"
+SAMPLE_11 = SAMPLES / "OneRoster_1.1_Sample_Data"
+needs_samples = pytest.mark.skipif(not SAMPLE_11.exists(), reason=f"OneRoster samples not found at {SAMPLES}")

@@ -15,14 +15,11 @@ from sqlalchemy import select
 from gateway.importing import MAX_ERRORS, import_bundle
 from gateway.storage.tables import records
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "oneroster_csv"
-REPO = Path(__file__).resolve().parents[2]
-# shared/ sits beside the repository (CI) or at /work/shared (development machines)
-_EDFI = "samples/oneroster-csv/edfi_lms_toolkit"
-SAMPLES = next((root / _EDFI for root in (REPO.parent / "shared", Path("/work/shared")) if (root / _EDFI).exists()),
-               REPO.parent / "shared" / _EDFI)
-SAMPLE_11 = SAMPLES / "OneRoster_1.1_Sample_Data"
-needs_samples = pytest.mark.skipif(not SAMPLE_11.exists(), reason=f"OneRoster samples not found at {SAMPLES}")
+from helpers import CSV_FIXTURES as FIXTURES  # noqa: E402
+from helpers import REPO  # noqa: E402,F401
+from helpers import SAMPLE_11  # noqa: E402
+from helpers import SAMPLES  # noqa: E402,F401
+from helpers import needs_samples  # noqa: E402
 INVALID_ERRORS = [
     "orgs.csv:4: status: must be blank in a bulk file (found 'active')",
     "academicSessions.csv:3: startDate: not a real date",
