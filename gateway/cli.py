@@ -144,6 +144,28 @@ def apps_set_orgs(district_id: str, client_id: str, orgs: tuple[str, ...], whole
     click.echo(f"{client_id} limited to " + (" ".join(orgs) if orgs else "the whole district"))
 
 
+def _status_command(status: str):
+    @click.option("--district", "district_id", required=True)
+    @click.argument("client_id")
+    @with_appcontext
+    def command(district_id: str, client_id: str) -> None:
+        from gateway.auth.registry import RegistryError
+        from gateway.auth.registry import set_status
+
+        try:
+            with get_engine().begin() as conn:
+                set_status(conn, district_id, client_id, status)
+        except RegistryError as error:
+            raise click.UsageError(str(error)) from None
+        click.echo(f"{client_id} is {status}")
+
+    return command
+
+
+apps_group.command("suspend", help="Suspend an app: refused from its next request.")(_status_command("suspended"))
+apps_group.command("activate", help="Re-activate a suspended app.")(_status_command("active"))
+
+
 @click.group("students")
 def students_group() -> None:
     """Students' privacy choices."""

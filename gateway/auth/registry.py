@@ -95,3 +95,13 @@ def set_allowed_orgs(conn: Connection, district_id: str, client_id: str, orgs: l
                           .values(allowed_orgs=" ".join(sorted(set(orgs))) if orgs else None))
     if result.rowcount != 1:
         raise RegistryError(f"no app {client_id!r} in district {district_id!r}")
+
+
+def set_status(conn: Connection, district_id: str, client_id: str, status: str) -> None:
+    """Suspend or re-activate an app; its tokens are refused (or honoured again) from its very next request."""
+    if status not in {"active", "suspended"}:
+        raise RegistryError(f"unknown status {status!r}")
+    result = conn.execute(apps.update().where(apps.c.client_id == client_id, apps.c.tenant == district_id)
+                          .values(status=status))
+    if result.rowcount != 1:
+        raise RegistryError(f"no app {client_id!r} in district {district_id!r}")

@@ -180,3 +180,17 @@ def test_introspection_tells_the_owner_and_nobody_else(apps, client):
     client.post("/oauth/revoke", data={"token": token}, headers=basic(owner.client_id, owner.client_secret))
     after = client.post("/oauth/introspect", data={"token": token}, headers=basic(owner.client_id, owner.client_secret))
     assert after.get_json() == {"active": False}
+
+
+def test_suspend_and_activate_commands(app, apps, client):
+    creds = apps.register(["roster-core.readonly"])
+    headers = {"Authorization": "Bearer " + _token(client, creds)}
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["apps", "suspend", "--district", "d1", creds.client_id]).exit_code == 0
+    assert client.get(USERS, headers=headers).status_code == 401
+    denied = client.post("/oauth/token", data={"grant_type": "client_credentials"},
+                         headers=basic(creds.client_id, creds.client_secret))
+    assert denied.status_code == 401
+    assert runner.invoke(args=["apps", "activate", "--district", "d1", creds.client_id]).exit_code == 0
+    assert client.get(USERS, headers=headers).status_code == 200
+    assert "no app" in runner.invoke(args=["apps", "suspend", "--district", "d2", creds.client_id]).output
