@@ -15,7 +15,8 @@ _N, _R, _P = 2**14, 8, 1
 
 
 def new_client_id() -> str:
-    return secrets.token_urlsafe(18)
+    """120 random bits in lower-case base32: safe in URLs, logs and shells (never starts with '-')."""
+    return base64.b32encode(secrets.token_bytes(15)).decode().lower()
 
 
 def new_secret() -> str:
