@@ -194,3 +194,13 @@ def test_suspend_and_activate_commands(app, apps, client):
     assert runner.invoke(args=["apps", "activate", "--district", "d1", creds.client_id]).exit_code == 0
     assert client.get(USERS, headers=headers).status_code == 200
     assert "no app" in runner.invoke(args=["apps", "suspend", "--district", "d2", creds.client_id]).output
+
+
+def test_client_ids_are_plain_lower_case_tokens():
+    import re
+
+    from gateway.auth.secrets import new_client_id
+
+    ids = {new_client_id() for _ in range(2000)}
+    assert len(ids) == 2000
+    assert all(re.fullmatch(r"[a-z2-7]{24}", client_id) for client_id in ids)
