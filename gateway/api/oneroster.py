@@ -102,7 +102,7 @@ def serve(endpoint: Endpoint, version: str, **params: str) -> Response:
     stream = args.limit > config["TRELLIS_STREAM_THRESHOLD"]
     conn = engine.connect()
     try:
-        _check_parents(conn, policy.tenant, endpoint, params)
+        _check_parents(conn, policy, endpoint, params)
         page = reader().list(conn, policy.tenant, endpoint, params, policy, args, stream=stream)
     except BaseException:
         conn.close()
@@ -136,11 +136,11 @@ def _body(key: str, rows: Any, shaper: Shaper, conn: Any, disclosures: ResponseD
             disclosures.commit(engine)
 
 
-def _check_parents(conn: Any, tenant: str, endpoint: Endpoint, params: dict[str, str]) -> None:
+def _check_parents(conn: Any, policy: AccessPolicy, endpoint: Endpoint, params: dict[str, str]) -> None:
     if load_endpoints().services[endpoint.service].get("unknown_parent") != "404":
         return
     for name, rtype in endpoint.parents.items():
-        if not reader().exists(conn, tenant, rtype, params[name]):
+        if not reader().exists(conn, policy.tenant, rtype, params[name], policy):
             raise UnknownObject(f"Unknown {rtype}")
 
 

@@ -105,6 +105,12 @@ class Reader:
         return conn.execute(select(records).where(
             records.c.tenant == tenant, records.c.sourced_id == sourced_id, where)).first()
 
-    def exists(self, conn: Connection, tenant: str, rtype: str, sourced_id: str) -> bool:
-        return conn.execute(select(true()).where(
-            records.c.tenant == tenant, records.c.type == rtype, records.c.sourced_id == sourced_id)).first() is not None
+    def exists(self, conn: Connection, tenant: str, rtype: str, sourced_id: str, policy: Any = None) -> bool:
+        """Whether a record exists *for this app*: one outside its orgs or opted out does not."""
+        condition = and_(records.c.tenant == tenant, records.c.type == rtype, records.c.sourced_id == sourced_id)
+        if policy is not None:
+            compiler = Compiler(conn.dialect.name, self.model, class_of_type(rtype), rtype, tenant)
+            restriction = policy.row_condition(compiler, None)
+            if restriction is not None:
+                condition = and_(condition, restriction)
+        return conn.execute(select(true()).where(condition)).first() is not None

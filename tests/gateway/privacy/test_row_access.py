@@ -98,3 +98,18 @@ def test_set_orgs_and_opt_out_refuse_unknown_names(app, apps, engine):
     runner = app.test_cli_runner()
     assert "no org" in runner.invoke(args=["apps", "set-orgs", "--district", "d1", creds.client_id, "nope"]).output
     assert "no user" in runner.invoke(args=["students", "opt-out", "--district", "d1", "ghost"]).output
+
+
+def test_a_parent_outside_the_orgs_is_unknown_to_the_resources_service(app, client, apps, engine):
+    seed(engine)
+    creds = apps.register(["resource.readonly"])
+    app.test_cli_runner().invoke(args=["apps", "set-orgs", "--district", "d1", creds.client_id, "sch1"])
+    headers = {"Authorization": "Bearer " + client.post(
+        "/oauth/token", data={"grant_type": "client_credentials"},
+        headers=basic(creds.client_id, creds.client_secret)).get_json()["access_token"]}
+    inside = client.get("/ims/oneroster/resources/v1p2/classes/cls1/resources", headers=headers)
+    outside = client.get("/ims/oneroster/resources/v1p2/classes/cls3/resources", headers=headers)
+    missing = client.get("/ims/oneroster/resources/v1p2/classes/no-such-class/resources", headers=headers)
+    assert inside.status_code == 200
+    assert outside.status_code == missing.status_code == 404
+    assert outside.get_json() == missing.get_json()
