@@ -9,7 +9,6 @@ import sys
 
 import click
 from flask import Flask
-from flask import current_app
 from flask.cli import FlaskGroup
 from flask.cli import with_appcontext
 

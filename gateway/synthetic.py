@@ -290,7 +290,7 @@ class _District:
 
     def _classes(self) -> None:
         """The first class of each grade is its homeroom; each class also gets its one primary teacher here."""
-        sink, enrol = self.sinks["classes.csv"], self.sinks["enrollments.csv"]
+        sink = self.sinks["classes.csv"]
         for school in self.schools:
             subjects = self._subjects(school.level)
             width = len(school.grades)

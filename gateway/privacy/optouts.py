@@ -37,10 +37,3 @@ def set_optout(conn: Connection, tenant: str, student_id: str, client_id: str | 
         *(student_optouts.c[name] == value for name, value in key.items())).values(**values))
     if updated.rowcount == 0:
         conn.execute(student_optouts.insert().values(**key, **values))
-
-
-def optouts_of(conn: Connection, tenant: str, student_id: str) -> list[str]:
-    """The active opt-outs of a student (``*`` for the directory opt-out)."""
-    return [row.client_id for row in conn.execute(select(student_optouts.c.client_id).where(
-        student_optouts.c.tenant == tenant, student_optouts.c.student_id == student_id,
-        student_optouts.c.active == 1))]

@@ -9,32 +9,36 @@ enrollments of students, demographics and results.
 from __future__ import annotations
 
 from typing import Any
+from typing import Callable
 
 from sqlalchemy import Engine
 
 from gateway.privacy.disclosures import Disclosure
 from gateway.privacy.disclosures import record
+from gateway.privacy.scoping import STUDENT_COLUMN
+from gateway.storage import indexing
+from gateway.storage.indexing import values_at
 
 STUDENT = "student"
+# Which path must hold "student" for a record to concern a student (users and enrollments also exist for staff).
+STUDENT_ROLE = {"user": ("roles", "role"), "enrollment": ("role",)}
 
 
-def _user_is_student(doc: dict) -> bool:
-    return any(isinstance(role, dict) and role.get("role") == STUDENT for role in doc.get("roles") or ())
+def student_of(rtype: str) -> Callable[[str, dict], str | None] | None:
+    """How to find the student a stored document concerns, from the same tables that scope rows to students
+    (:data:`gateway.privacy.scoping.STUDENT_COLUMN` and the store's indexed column paths); None: never a student's."""
+    column = STUDENT_COLUMN.get(rtype)
+    if column is None:
+        return None
+    path = None if column == "sourced_id" else tuple(indexing.COLUMNS[rtype][column].split("."))
+    role = STUDENT_ROLE.get(rtype)
 
+    def find(sourced_id: str, doc: dict) -> str | None:
+        if role is not None and STUDENT not in values_at(doc, role):
+            return None
+        return sourced_id if path is None else next(values_at(doc, path), None)
 
-def _ref_id(doc: dict, field: str) -> str | None:
-    ref = doc.get(field)
-    return ref.get("sourcedId") if isinstance(ref, dict) else None
-
-
-# record type -> the student a stored document concerns (None: not a student's data)
-_STUDENT_OF = {
-    "user": lambda sid, doc: sid if _user_is_student(doc) else None,
-    "enrollment": lambda sid, doc: _ref_id(doc, "user") if doc.get("role") == STUDENT else None,
-    "demographics": lambda sid, doc: sid,
-    "result": lambda sid, doc: _ref_id(doc, "student"),
-    "assessmentResult": lambda sid, doc: _ref_id(doc, "student"),
-}
+    return find
 
 
 class ResponseDisclosures:
@@ -43,7 +47,7 @@ class ResponseDisclosures:
     def __init__(self, tenant: str, client_id: str, endpoint: str, record_type: str, purpose: str = ""):
         self.tenant, self.client_id, self.endpoint = tenant, client_id, endpoint
         self.record_type, self.purpose = record_type, purpose
-        self._student_of = _STUDENT_OF.get(record_type)
+        self._student_of = student_of(record_type)
         self.record_ids: list[str] = []
         self.students: set[str] = set()
         self.fields: set[str] = set()

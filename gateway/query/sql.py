@@ -29,7 +29,6 @@ from sqlalchemy.sql.elements import ColumnElement
 from gateway.errors import BadRequest
 from gateway.query.filtering import And
 from gateway.query.filtering import Or
-from gateway.query.filtering import Predicate
 from gateway.storage import indexing
 from gateway.storage.tables import record_links
 from gateway.storage.tables import records

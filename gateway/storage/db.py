@@ -13,7 +13,6 @@ from flask import current_app
 from sqlalchemy import Engine
 from sqlalchemy import create_engine
 from sqlalchemy import event
-from sqlalchemy import text
 from sqlalchemy.pool import StaticPool
 
 
@@ -60,8 +59,3 @@ def is_postgres(engine: Engine) -> bool:
 
 def init_app(app: Flask) -> None:
     app.extensions["trellis.engine"] = make_engine(app.config["TRELLIS_DATABASE_URL"])
-
-
-def ping(engine: Engine) -> None:
-    with engine.connect() as conn:
-        conn.execute(text("SELECT 1"))

@@ -21,10 +21,8 @@ from sqlalchemy import and_
 from sqlalchemy import delete
 from sqlalchemy import select
 from sqlalchemy import text
-from sqlalchemy import update
 
 from gateway.storage import indexing
-from gateway.storage.tables import change_counter
 from gateway.storage.tables import record_links
 from gateway.storage.tables import records
 
@@ -68,10 +66,6 @@ def _statements(mark: str) -> dict[str, str]:
         "links": f"INSERT INTO record_links ({', '.join(_LINK_COLUMNS)}) VALUES ({', '.join([mark] * 5)})",
     }
 
-
-def ensure_counter(conn: Connection) -> None:
-    if conn.execute(select(change_counter.c.id)).first() is None:
-        conn.execute(change_counter.insert().values(id=1, value=0))
 
 
 class RecordWriter:
@@ -187,15 +181,6 @@ class RecordWriter:
         self.flush()
         return self.stats
 
-
-def stored_ids(conn: Connection, tenant: str, rtype: str, ids: list[str]) -> set[str]:
-    """Which of ``ids`` exist (in any status) for referential-integrity checks."""
-    found: set[str] = set()
-    for start in range(0, len(ids), BATCH):
-        chunk = ids[start:start + BATCH]
-        found.update(row.sourced_id for row in conn.execute(select(records.c.sourced_id).where(
-            records.c.tenant == tenant, records.c.type == rtype, records.c.sourced_id.in_(chunk))))
-    return found
 
 
 def render_base(row: Any) -> dict[str, Any]:
