@@ -58,10 +58,12 @@ def districts_group() -> None:
 @with_appcontext
 def districts_create(district_id: str, name: str | None) -> None:
     """Create a district (does nothing if it exists)."""
-    from gateway.auth.registry import ensure_district
+    from gateway.admin import service
+    from gateway.admin.cli import actor
+    from gateway.admin.cli import reporting
 
-    with get_engine().begin() as conn:
-        ensure_district(conn, district_id, name)
+    with reporting(), get_engine().begin() as conn:
+        service.create_district(conn, district_id, name, actor())
     click.echo(f"district {district_id} ready")
 
 
@@ -78,21 +80,30 @@ def apps_group() -> None:
 @click.option("--profile", "profile_file", type=click.File("r", encoding="utf-8"), default=None,
               help="field profile (Ed-Fi API Profile XML); without one the app reads tier-0 fields only")
 @click.option("--profile-name", default=None, help="which profile of the file applies (when it has several)")
+@click.option("--oauth1", is_flag=True,
+              help="the app may also sign OneRoster 1.1 requests with OAuth 1.0a (needs TRELLIS_CREDENTIAL_KEY)")
+@click.option("--vendor", default=None)
+@click.option("--purpose", default=None, help="the legitimate educational interest (cited by the disclosure log)")
+@click.option("--dpa-reference", default=None, help="the data-privacy agreement")
+@click.option("--dpa-expires", default=None, help="its last day, YYYY-MM-DD (the app is refused from the day after)")
+@click.option("--contact", default=None)
+@click.option("--pairwise", is_flag=True, help="send per-app pairwise user ids instead of sourcedIds")
 @with_appcontext
-def apps_create(district_id: str, name: str, scopes: tuple[str, ...], profile_file, profile_name) -> None:
+def apps_create(district_id: str, name: str, scopes: tuple[str, ...], profile_file, profile_name,
+                oauth1: bool, **details) -> None:
     """Register an app; prints its client id and secret once (only a hash of the secret is kept)."""
-    from gateway.auth.registry import RegistryError
-    from gateway.auth.registry import create_app_credentials
-    from gateway.auth.registry import set_profile
+    from flask import current_app
 
-    try:
-        with get_engine().begin() as conn:
-            credentials = create_app_credentials(conn, district_id, name, list(scopes))
-            if profile_file is not None:
-                set_profile(conn, district_id, credentials.client_id, profile_file.read(), profile_name,
-                            source=profile_file.name)
-    except RegistryError as error:
-        raise click.UsageError(str(error)) from None
+    from gateway.admin import service
+    from gateway.admin.cli import actor
+    from gateway.admin.cli import reporting
+
+    with reporting(), get_engine().begin() as conn:
+        credentials = service.create_app(
+            conn, district_id, actor(), name=name, scopes=list(scopes), oauth1=oauth1,
+            sealing_key=current_app.config["TRELLIS_CREDENTIAL_KEY"],
+            profile_xml=profile_file.read() if profile_file is not None else None, profile_name=profile_name,
+            profile_source=getattr(profile_file, "name", "profile.xml"), **details)
     click.echo(f"client_id:     {credentials.client_id}")
     click.echo(f"client_secret: {credentials.client_secret}")
     click.echo("scopes:        " + " ".join(credentials.scopes))
@@ -108,17 +119,15 @@ def apps_create(district_id: str, name: str, scopes: tuple[str, ...], profile_fi
 @with_appcontext
 def apps_set_profile(district_id: str, client_id: str, profile_file, profile_name, remove: bool) -> None:
     """Set (or remove) an app's field profile; it applies from the app's next request."""
-    from gateway.auth.registry import RegistryError
-    from gateway.auth.registry import set_profile
+    from gateway.admin import service
+    from gateway.admin.cli import actor
+    from gateway.admin.cli import reporting
 
     if (profile_file is None) != remove:
         raise click.UsageError("give a PROFILE_FILE, or --remove")
-    try:
-        with get_engine().begin() as conn:
-            set_profile(conn, district_id, client_id, None if remove else profile_file.read(), profile_name,
-                        source=getattr(profile_file, "name", "profile.xml"))
-    except RegistryError as error:
-        raise click.UsageError(str(error)) from None
+    with reporting(), get_engine().begin() as conn:
+        service.set_profile(conn, district_id, actor(), client_id, None if remove else profile_file.read(),
+                            profile_name, source=getattr(profile_file, "name", "profile.xml"))
     click.echo("profile removed" if remove else f"profile set for {client_id}")
 
 
@@ -130,16 +139,14 @@ def apps_set_profile(district_id: str, client_id: str, profile_file, profile_nam
 @with_appcontext
 def apps_set_orgs(district_id: str, client_id: str, orgs: tuple[str, ...], whole_district: bool) -> None:
     """Limit an app to some orgs (schools, or a district and everything below it)."""
-    from gateway.auth.registry import RegistryError
-    from gateway.auth.registry import set_allowed_orgs
+    from gateway.admin import service
+    from gateway.admin.cli import actor
+    from gateway.admin.cli import reporting
 
     if bool(orgs) == whole_district:
         raise click.UsageError("give ORG ids, or --all")
-    try:
-        with get_engine().begin() as conn:
-            set_allowed_orgs(conn, district_id, client_id, list(orgs))
-    except RegistryError as error:
-        raise click.UsageError(str(error)) from None
+    with reporting(), get_engine().begin() as conn:
+        service.set_orgs(conn, district_id, actor(), client_id, list(orgs) or None)
     click.echo(f"{client_id} limited to " + (" ".join(orgs) if orgs else "the whole district"))
 
 
@@ -148,14 +155,12 @@ def _status_command(status: str):
     @click.argument("client_id")
     @with_appcontext
     def command(district_id: str, client_id: str) -> None:
-        from gateway.auth.registry import RegistryError
-        from gateway.auth.registry import set_status
+        from gateway.admin import service
+        from gateway.admin.cli import actor
+        from gateway.admin.cli import reporting
 
-        try:
-            with get_engine().begin() as conn:
-                set_status(conn, district_id, client_id, status)
-        except RegistryError as error:
-            raise click.UsageError(str(error)) from None
+        with reporting(), get_engine().begin() as conn:
+            service.set_status(conn, district_id, actor(), client_id, status)
         click.echo(f"{client_id} is {status}")
 
     return command
@@ -176,14 +181,12 @@ def _optout_command(active: bool):
     @click.option("--app", "client_id", default=None, help="only this app (default: directory-wide, every app)")
     @with_appcontext
     def command(district_id: str, student_id: str, client_id: str | None) -> None:
-        from gateway.privacy.optouts import OptOutError
-        from gateway.privacy.optouts import set_optout
+        from gateway.admin import service
+        from gateway.admin.cli import actor
+        from gateway.admin.cli import reporting
 
-        try:
-            with get_engine().begin() as conn:
-                set_optout(conn, district_id, student_id, client_id, active)
-        except OptOutError as error:
-            raise click.UsageError(str(error)) from None
+        with reporting(), get_engine().begin() as conn:
+            service.set_optout(conn, district_id, actor(), student_id, client_id, active)
         scope = f"app {client_id}" if client_id else "directory disclosure (every app)"
         click.echo(f"{student_id} opted {'out of' if active else 'back in to'} {scope}")
 
@@ -196,11 +199,16 @@ students_group.command("opt-in", help="Withdraw an opt-out.")(_optout_command(Fa
 
 
 def _all_commands() -> list:
+    from gateway import mapping_cli
     from gateway import transfer_cli
+    from gateway.admin import cli as admin_cli
     from gateway.demo import demo_command
+    from gateway.privacy.access_cli import access_code_group
     from gateway.privacy.audit_cli import audit_group
 
-    return [db_group, districts_group, apps_group, students_group, demo_command, *transfer_cli.COMMANDS, audit_group]
+    students_group.add_command(access_code_group)
+    return [db_group, districts_group, apps_group, students_group, demo_command, *transfer_cli.COMMANDS, audit_group,
+            *admin_cli.extend(apps_group), *mapping_cli.COMMANDS]
 
 
 def init_app(app: Flask) -> None:

@@ -45,6 +45,23 @@ def _database_url(value: Any) -> str:
     return text
 
 
+def _ratelimit_storage(value: Any) -> str:
+    text = str(value)
+    if not text.startswith(("memory://", "redis://", "rediss://")):
+        raise ValueError("must be memory:// or a redis:// (rediss://) URL")
+    return text
+
+
+def _rates(value: Any) -> str:
+    """Rates in flask-limiter notation ("1200/minute", "20/second;1200/minute"); empty: no limit."""
+    from limits import parse_many
+
+    text = str(value).strip()
+    if text:
+        parse_many(text)  # ValueError names the rate it cannot read
+    return text
+
+
 @dataclass(frozen=True)
 class Setting:
     key: str
@@ -63,6 +80,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOG_LEVEL", str, "INFO", "logging level"),
     Setting("DISCLOSURE_LOG", _bool, True, "record every disclosure of student data (off only to measure its cost)"),
     Setting("SECRET_KEY", str, "", "key for signing; generated per process when empty"),
+    Setting("CREDENTIAL_KEY", str, "", "key that encrypts the secrets of OAuth 1.0a apps (same on every server)"),
+    Setting("RATELIMIT_STORAGE_URL", _ratelimit_storage, "memory://",
+            "rate-limit counters: memory:// (one server) or redis://host:6379/0 (shared by every server)"),
+    Setting("RATELIMIT_DEFAULT", _rates, "1200/minute", "requests an app may make unless it has its own limit"),
+    Setting("TOKEN_RATELIMIT", _rates, "60/minute", "requests per remote address to the OAuth endpoints"),
 )
 
 

@@ -13,10 +13,12 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import delete
+from sqlalchemy import select
 
 from gateway.auth.registry import create_app_credentials
 from gateway.auth.registry import ensure_district
 from gateway.storage.db import get_engine
+from gateway.storage.tables import app_credentials
 from gateway.storage.tables import apps
 
 DISTRICT = "demo"
@@ -38,8 +40,11 @@ def setup_demo(engine, bundle_dir: str) -> tuple:
         raise click.ClickException("demo import failed: " + "; ".join(report.errors[:5]))
     with engine.begin() as conn:
         ensure_district(conn, DISTRICT, "Demo District")
+        previous = select(apps.c.client_id).where(apps.c.tenant == DISTRICT, apps.c.name == APP_NAME)
+        conn.execute(delete(app_credentials).where(app_credentials.c.client_id.in_(previous)))
         conn.execute(delete(apps).where(apps.c.tenant == DISTRICT, apps.c.name == APP_NAME))
-        credentials = create_app_credentials(conn, DISTRICT, APP_NAME, SCOPES)
+        credentials = create_app_credentials(conn, DISTRICT, APP_NAME, SCOPES, vendor="Trellis demo",
+                                             purpose="Trying the OneRoster API on synthetic data")
     return report, credentials
 
 

@@ -14,68 +14,23 @@ from __future__ import annotations
 
 import csv
 import time
-from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select
 
 from adapters.oneroster_csv import MISSING, BundleError, Nested, open_bundle, rtype_of
-from gateway.auth.registry import ensure_district
+from gateway.loading import MAX_ERRORS, TICK, FileStats, ImportReport, Putter, open_rejects, progress_reporter
+from gateway.loading import run_transaction
 from gateway.storage.records import RecordWriter
 from gateway.storage.tables import records
 from standards.model import load_model
 from standards.validation import compile_validator
 
+__all__ = ["FileStats", "ImportReport", "MAX_ERRORS", "ORDER", "import_bundle"]
+
 # Record types in dependency order: every reference points to an earlier type or to its own type.
 ORDER = ("org", "academicSession", "category", "resource", "course", "class", "user", "demographics", "enrollment",
          "scoreScale", "lineItem", "result")
-MAX_ERRORS = 200
 _DELETE_COLUMNS = ("row", "sourcedId", "status", "dateLastModified")
-TICK = 2000
-ANALYZE_EVERY = 50_000
-
-
-@dataclass
-class FileStats:
-    mode: str = ""
-    read: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    deleted: int = 0
-    rejected: int = 0
-
-
-@dataclass
-class ImportReport:
-    path: str
-    district: str
-    version: str = ""
-    dry_run: bool = False
-    committed: bool = False
-    files: dict[str, FileStats] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    errors_omitted: int = 0
-    rejects_path: str | None = None
-    seconds: float = 0.0
-
-    @property
-    def rows_read(self) -> int:
-        return sum(s.read for s in self.files.values())
-
-    @property
-    def rejected(self) -> int:
-        return sum(s.rejected for s in self.files.values())
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors and not self.rejected
-
-    def error(self, message: str) -> None:
-        if len(self.errors) < MAX_ERRORS:
-            self.errors.append(message)
-        else:
-            self.errors_omitted += 1
 
 
 def import_bundle(engine: Engine, path, district: str, *, dry_run: bool = False, skip_invalid: bool = False,
@@ -88,55 +43,26 @@ def import_bundle(engine: Engine, path, district: str, *, dry_run: bool = False,
     except BundleError as error:
         report.error(str(error))
         return report
-    rejects = None
-    if skip_invalid and not dry_run:
-        report.rejects_path = str(rejects_path or str(path).rstrip("/\\") + ".rejects.csv")
-        rejects = open(report.rejects_path, "w", newline="", encoding="utf-8")
-        rejects.write("file,line,reason\r\n")  # then each rejected row: its file, line, reasons and raw cells
-    with bundle, engine.connect() as conn:
+    rejects = open_rejects(report, rejects_path, str(path).rstrip("/\\") + ".rejects.csv",
+                           skip_invalid=skip_invalid, dry_run=dry_run)
+    with bundle:
         report.version = bundle.version
         report.warnings.extend(bundle.warnings)
-        transaction = conn.begin()
-        try:
-            ensure_district(conn, district)
-            run = _Run(conn, bundle, report, skip_invalid, rejects and csv.writer(rejects), _ticker(progress, bundle))
-            run.execute()
-            fatal = False
-        except BundleError as error:
-            report.error(str(error))
-            fatal = True
-        except BaseException:
-            transaction.rollback()
-            raise
-        finally:
-            if rejects:
-                rejects.close()
-        if not fatal and not dry_run and (skip_invalid or not report.errors):
-            transaction.commit()
-            report.committed = True
-        else:
-            transaction.rollback()
-            if report.errors and not dry_run:  # nothing was written: partial counts would mislead
-                for stats in report.files.values():
-                    stats.created = stats.updated = stats.unchanged = stats.deleted = 0
+
+        def body(conn):
+            tick = _ticker(progress, bundle)
+            _Run(conn, bundle, report, skip_invalid, rejects and csv.writer(rejects), tick).execute()
+        run_transaction(engine, report, body, dry_run=dry_run, skip_invalid=skip_invalid, fatal=(BundleError,),
+                        rejects=rejects)
     report.seconds = time.perf_counter() - started
     return report
 
 
 def _ticker(progress, bundle):
-    """progress(file, rows done, rows expected) for a callable; a task per file for a rich Progress."""
-    if progress is None:
+    """progress(file, rows done) with the expected rows of each file (physical lines less the header)."""
+    progress_fn = progress_reporter(progress)
+    if progress_fn is None:
         return None
-    if hasattr(progress, "add_task"):
-        tasks: dict[str, object] = {}
-
-        def rich(name, done, total):
-            if name not in tasks:
-                tasks[name] = progress.add_task(name, total=total)
-            progress.update(tasks[name], completed=done)
-        progress_fn = rich
-    else:
-        progress_fn = progress
     totals = {f.name: max(_count_lines(bundle, f.name) - 1, 0) for f in bundle.files()}
     return lambda name, done: progress_fn(name, done, totals.get(name))
 
@@ -157,7 +83,7 @@ class _Run:
         self.writer = RecordWriter(conn, report.district)
         self.model = load_model("oneroster", "1.2")
         self.writing = True  # atomic mode stops writing at the first invalid row (it will be rolled back)
-        self.puts, self.analyze = 0, conn.dialect.name == "postgresql"
+        self._put = Putter(conn, self.writer)
         self.accepted: dict[str, set] = {}
         self.rejected: dict[str, dict[str, str]] = {}  # rtype -> sourcedId -> "file:line"
         self.deleted: dict[str, set] = {}
@@ -183,15 +109,6 @@ class _Run:
                 setattr(self.report.files.setdefault(name, FileStats("bulk")), key, counter[key])
 
     # -- helpers
-    def _put(self, rtype: str, sourced_id: str, doc: dict) -> None:
-        self.writer.put(rtype, sourced_id, doc)
-        self.puts += 1
-        if self.analyze and self.puts % ANALYZE_EVERY == 0:
-            # PostgreSQL plans RecordWriter's "sourced_id IN (...)" batch lookups from statistics; rows written in
-            # this still-open transaction are invisible to autovacuum, and without fresh statistics the lookups
-            # scan every record of the type (quadratic). ANALYZE inside the transaction counts our own rows.
-            self.conn.execute(text("ANALYZE records, record_links"))
-
     def _skip(self, f) -> set[str]:
         root = self.model[f.root]
         return {c.name for c in f.columns if c.path and root.has(c.path) and root.tier(c.path) >= 3}

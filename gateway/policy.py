@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from gateway.errors import Forbidden
+from gateway.privacy import pairwise
 from gateway.privacy import scoping
 from gateway.privacy.profiles import Profile
 from gateway.privacy.profiles import default_view
@@ -32,15 +33,20 @@ class AccessPolicy:
     allowed_orgs: tuple[str, ...] | None = None  # None: the whole district
     has_optouts: bool = True  # False when no opt-out concerns this app (the condition can be left out)
     epoch: int | None = field(default=None, compare=False)  # the district's newest change version, read with the token
+    purpose: str = ""  # the legitimate educational interest the district recorded (cited by the disclosure log)
+    # set: user ids are replaced by per-app keyed hashes (gateway.privacy.pairwise); a secret, so kept out of reprs
+    pairwise_key: str | None = field(default=None, repr=False)
 
     def readable(self, model: Any, class_name: str) -> dict:
-        """The readable field tree of a class; refuses a resource the app's profile leaves out."""
-        if not self.profile_xml:
-            return default_view(model, class_name)
-        tree = app_profile(self.profile_xml, self.profile_name).readable(class_name)
+        """The readable field tree of a class; refuses a resource the app's profile leaves out.
+
+        An app with pairwise ids also loses users' identifiers in other systems unless its profile names them.
+        """
+        profile = app_profile(self.profile_xml, self.profile_name) if self.profile_xml else None
+        tree = profile.readable(class_name) if profile is not None else default_view(model, class_name)
         if tree is None:
             raise Forbidden(f"This app's data profile does not include {class_name} records")
-        return tree
+        return pairwise.withhold(tree, class_name, profile) if self.pairwise_key else tree
 
     def row_condition(self, compiler: Any, collection: Any) -> Any:
         """The SQL condition limiting the rows this app may see: its orgs, and students' opt-outs."""

@@ -8,6 +8,7 @@ authenticates, parses parameters, asks :class:`~gateway.query.reading.Reader` fo
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 from typing import Any
 from typing import Iterator
@@ -29,6 +30,7 @@ from gateway.api.render import projector_v1p1
 from gateway.auth import scopes as scope_names
 from gateway.errors import UnknownObject
 from gateway.policy import AccessPolicy
+from gateway.privacy import pairwise
 from gateway.privacy.profiles import FILTER_KEY
 from gateway.privacy.recording import ResponseDisclosures
 from gateway.privacy.recording import observer
@@ -59,7 +61,8 @@ def policy_for(endpoint: Endpoint, version: str) -> AccessPolicy:
     return AccessPolicy(tenant=token.tenant, client_id=token.client_id, scopes=scope_names.parse(token.scope),
                         profile_xml=token.profile_xml, profile_name=token.profile_name,
                         allowed_orgs=tuple(token.allowed_orgs.split()) if token.allowed_orgs else None,
-                        has_optouts=token.has_optouts, epoch=token.epoch)
+                        has_optouts=token.has_optouts, epoch=token.epoch, purpose=token.purpose,
+                        pairwise_key=token.pairwise_key)
 
 
 def disclosures_for(endpoint: Endpoint, version: str, policy: AccessPolicy) -> ResponseDisclosures | None:
@@ -67,7 +70,8 @@ def disclosures_for(endpoint: Endpoint, version: str, policy: AccessPolicy) -> R
         return None
     definitions = load_endpoints()
     base = definitions.v1p1_base if version == "1.1" else definitions.services[endpoint.service]["base"]
-    return ResponseDisclosures(policy.tenant, policy.client_id, base + endpoint.path, endpoint.collection.type)
+    return ResponseDisclosures(policy.tenant, policy.client_id, base + endpoint.path, endpoint.collection.type,
+                               policy.purpose)
 
 
 def serve(endpoint: Endpoint, version: str, **params: str) -> Response:
@@ -84,15 +88,20 @@ def serve(endpoint: Endpoint, version: str, **params: str) -> Response:
         allowed = {name for name in (cls11.fields if cls11 else tree) if name in tree or name in {"role", "orgs"}}
     selection = query_params.selection(request.args, allowed)
     disclosures = disclosures_for(endpoint, version, policy)
+    ids = pairwise.for_policy(policy)  # None unless the app gets pairwise user ids
     shaper = Shaper(model, collection.cls, tree, selection, href_prefixes(public_host(), version), project,
-                    observer(disclosures))
+                    observer(disclosures), ids)
     engine = get_engine()
     if endpoint.single:
         with engine.connect() as conn:
+            if ids is not None:
+                params, _ = ids.translate(conn, model, endpoint, params)
             row = reader().get(conn, policy.tenant, endpoint, params[SINGLE_ID], policy)
         if row is None:
             raise UnknownObject(f"Unknown {collection.singular}")
         body = orjson.dumps({collection.singular: shaper.record(row)})
+        if ids is not None:
+            ids.save(engine)  # the ids it was sent resolve from now on
         if disclosures is not None:
             disclosures.commit(engine)  # no entry, no response: an unrecorded disclosure must not happen
         return Response(body, mimetype="application/json")
@@ -102,6 +111,9 @@ def serve(endpoint: Endpoint, version: str, **params: str) -> Response:
     stream = args.limit > config["TRELLIS_STREAM_THRESHOLD"]
     conn = engine.connect()
     try:
+        if ids is not None:
+            params, node = ids.translate(conn, model, endpoint, params, args.filter)
+            args = replace(args, filter=node)
         _check_parents(conn, policy, endpoint, params)
         page = reader().list(conn, policy.tenant, endpoint, params, policy, args, stream=stream)
     except BaseException:
@@ -125,15 +137,20 @@ def _body(key: str, rows: Any, shaper: Shaper, conn: Any, disclosures: ResponseD
     """The collection envelope, row by row; a streamed response records its disclosures once it has been sent."""
     try:
         yield b'{"' + key.encode() + b'":['
-        first = True
-        for row in rows:
-            yield shaper.dumps(row) if first else b"," + shaper.dumps(row)
-            first = False
+        records = _records(rows, shaper)
+        yield from records if shaper.ids is None else shaper.ids.hold(records, engine)  # ids stored, then sent
         yield b"]}"
     finally:
         conn.close()
         if disclosures is not None:
             disclosures.commit(engine)
+
+
+def _records(rows: Any, shaper: Shaper) -> Iterator[bytes]:
+    first = True
+    for row in rows:
+        yield shaper.dumps(row) if first else b"," + shaper.dumps(row)
+        first = False
 
 
 def _check_parents(conn: Any, policy: AccessPolicy, endpoint: Endpoint, params: dict[str, str]) -> None:

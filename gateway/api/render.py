@@ -13,6 +13,9 @@ from typing import Callable
 
 import orjson
 
+from gateway.privacy.pairwise import PairwiseIds
+from gateway.privacy.pairwise import is_user_ref
+from gateway.privacy.pairwise import user_id_classes
 from gateway.privacy.profiles import FILTER_KEY
 from gateway.privacy.profiles import freeze
 from gateway.privacy.profiles import thaw
@@ -49,30 +52,33 @@ def href_prefixes(host: str, version: str) -> dict[str, str]:
 
 
 @lru_cache(maxsize=None)
-def _plan(model: Any, class_name: str, tree_key: Any) -> tuple:
+def _plan(model: Any, class_name: str, tree_key: Any, pairwise: bool = False) -> tuple:
     """(readable field names, element filter, fields needing work) for one class and frozen readable tree.
 
     Plain fields are copied by one dict comprehension; only references (hrefs) and nested objects (their own
-    readable fields and a profile's element filter) cost per-field Python work.
+    readable fields and a profile's element filter) cost per-field Python work. For an app with pairwise ids
+    (:mod:`gateway.privacy.pairwise`) users' ids are work too: the record's own id ("self") and GUIDRefs to users.
     """
     tree = thaw(tree_key)
     cls = model.classes[class_name]
     allowed, work = [], []
+    if pairwise and class_name in user_id_classes():
+        work.append(("sourcedId", "self", None))
     for name, field in cls.fields.items():
         if name not in tree:
             continue
         allowed.append(name)
         if field.type == "ref":
-            work.append((name, "ref", field.ref))
+            work.append((name, "user" if pairwise and is_user_ref(field) else "ref", field.ref))
         elif field.type == "object" and field.cls in model.classes:
             sub = tree[name] if tree[name] is not None else {n: None for n in model.classes[field.cls].fields}
-            work.append((name, "object", _plan(model, field.cls, freeze(sub))))
+            work.append((name, "object", _plan(model, field.cls, freeze(sub), pairwise)))
     flt = tree.get(FILTER_KEY)
     element_filter = (flt["property"], flt["mode"] == "IncludeOnly", flt["values"]) if flt else None
     return frozenset(allowed), element_filter, tuple(work)
 
 
-def _apply(plan: tuple, doc: dict, hrefs: dict[str, str]) -> dict:
+def _apply(plan: tuple, doc: dict, hrefs: dict[str, str], ids: Callable[[Any], str] | None = None) -> dict:
     allowed, _filter, work = plan
     out = {name: value for name, value in doc.items() if name in allowed}
     for name, kind, detail in work:
@@ -81,10 +87,16 @@ def _apply(plan: tuple, doc: dict, hrefs: dict[str, str]) -> dict:
             continue
         if kind == "ref":
             out[name] = [_ref(item, hrefs) for item in value] if isinstance(value, list) else _ref(value, hrefs)
+        elif kind == "user":
+            out[name] = ([_ref(item, hrefs, ids) for item in value] if isinstance(value, list)
+                         else _ref(value, hrefs, ids))
+        elif kind == "self":
+            out[name] = ids(value)
         elif isinstance(value, list):
-            out[name] = [_apply(detail, item, hrefs) for item in value if isinstance(item, dict) and _keep(detail, item)]
+            out[name] = [_apply(detail, item, hrefs, ids) for item in value
+                         if isinstance(item, dict) and _keep(detail, item)]
         elif isinstance(value, dict):
-            out[name] = _apply(detail, value, hrefs)
+            out[name] = _apply(detail, value, hrefs, ids)
     return out
 
 
@@ -97,11 +109,14 @@ def _keep(plan: tuple, item: dict) -> bool:
     return (item.get(prop) in values) == include
 
 
-def _ref(ref: Any, hrefs: dict[str, str]) -> Any:
+def _ref(ref: Any, hrefs: dict[str, str], ids: Callable[[Any], str] | None = None) -> Any:
     if not isinstance(ref, dict):
-        return ref
+        return None if ids is not None else ref  # a malformed reference to a user: never send its raw value
     rtype = ref.get("type")
-    return {"href": hrefs.get(rtype, "") + str(ref.get("sourcedId")), "sourcedId": ref.get("sourcedId"), "type": rtype}
+    sid = ref.get("sourcedId")
+    if ids is not None and sid is not None:
+        sid = ids(sid)
+    return {"href": hrefs.get(rtype, "") + str(sid), "sourcedId": sid, "type": rtype}
 
 
 class Shaper:
@@ -109,16 +124,17 @@ class Shaper:
 
     def __init__(self, model: Any, class_name: str, readable: dict, selection: tuple[str, ...] | None,
                  hrefs: dict[str, str], project: Callable[[dict], dict] | None = None,
-                 observe: Callable[[dict, dict], None] | None = None):
-        self.plan = _plan(model, class_name, freeze(readable))
+                 observe: Callable[[dict, dict], None] | None = None, ids: PairwiseIds | None = None):
+        self.plan = _plan(model, class_name, freeze(readable), ids is not None)
         self.selection = selection
         self.hrefs = hrefs
         self.project = project
         self.observe = observe  # sees (stored, sent) for every record: the disclosure log's input
+        self.ids = ids  # maps users' sourcedIds to the app's pairwise ids (gateway.privacy.pairwise), or None
 
     def record(self, row: Any) -> dict:
         stored = render_base(row)
-        doc = _apply(self.plan, stored, self.hrefs)
+        doc = _apply(self.plan, stored, self.hrefs, self.ids)
         if self.project is not None:
             doc = self.project(doc)
         if self.selection:

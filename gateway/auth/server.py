@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.integrations.flask_oauth2 import ResourceProtector
@@ -18,6 +19,7 @@ from authlib.oauth2.rfc6749 import ClientMixin
 from authlib.oauth2.rfc6749 import TokenMixin
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidScopeError
+from authlib.oauth2.rfc6749.errors import UnauthorizedClientError
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oauth2.rfc6750 import InsufficientScopeError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
@@ -31,12 +33,16 @@ from sqlalchemy import func
 from sqlalchemy import literal
 from sqlalchemy import select
 
+from gateway.auth import ratelimit
 from gateway.auth import scopes as scope_names
+from gateway.auth.credentials import usable_credentials
+from gateway.auth.registry import agreement_expired
 from gateway.auth.secrets import token_key
 from gateway.auth.secrets import verify_secret
 from gateway.errors import Forbidden
 from gateway.errors import Unauthorized
 from gateway.storage.db import get_engine
+from gateway.storage.tables import app_credentials
 from gateway.storage.tables import apps
 from gateway.storage.tables import records
 from gateway.storage.tables import student_optouts
@@ -49,9 +55,11 @@ bp = Blueprint("oauth", __name__)
 class Client(ClientMixin):
     client_id: str
     tenant: str
-    secret_hash: str
+    credentials: list  # usable (credential_id, secret_hash, secret_sealed) rows
     scopes: str
     status: str
+    dpa_expires: str | None = None
+    credential_id: str | None = None  # the credential the presented secret matched
 
     def get_client_id(self):
         return self.client_id
@@ -72,7 +80,13 @@ class Client(ClientMixin):
         return False
 
     def check_client_secret(self, client_secret):
-        return self.status == "active" and verify_secret(client_secret, self.secret_hash)
+        if self.status != "active":
+            return False
+        for credential in self.credentials:
+            if verify_secret(client_secret, credential.secret_hash):
+                self.credential_id = credential.credential_id
+                return True
+        return False
 
     def check_endpoint_auth_method(self, method, endpoint):
         return method in {"client_secret_basic", "client_secret_post"}
@@ -98,6 +112,10 @@ class Token(TokenMixin):
     allowed_orgs: str | None = None
     has_optouts: bool = True
     epoch: int | None = None
+    purpose: str = ""
+    dpa_expires: str | None = None
+    pairwise_key: str | None = None  # set when the app receives pairwise user ids
+    rate_limit: str | None = None
 
     def check_client(self, client):
         return client.get_client_id() == self.client_id
@@ -118,13 +136,25 @@ class Token(TokenMixin):
 class ClientCredentials(grants.ClientCredentialsGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
+    def validate_token_request(self):
+        super().validate_token_request()
+        client = self.request.client
+        if agreement_expired(client.dpa_expires):
+            raise UnauthorizedClientError(description=expired_agreement_message(client.dpa_expires))
+
+
+def expired_agreement_message(dpa_expires: str | None) -> str:
+    return (f"The district's data-privacy agreement with this app expired on {dpa_expires}; "
+            "the district must renew it before the app can read data again")
+
 
 def query_client(client_id: str) -> Client | None:
     with get_engine().connect() as conn:
         row = conn.execute(select(apps).where(apps.c.client_id == client_id)).first()
-    if row is None:
-        return None
-    return Client(row.client_id, row.tenant, row.secret_hash, row.scopes, row.status)
+        if row is None:
+            return None
+        credentials = usable_credentials(conn, client_id)
+    return Client(row.client_id, row.tenant, credentials, row.scopes, row.status, row.dpa_expires)
 
 
 def save_token(token: dict, request) -> None:
@@ -133,34 +163,60 @@ def save_token(token: dict, request) -> None:
     with get_engine().begin() as conn:
         conn.execute(tokens.insert().values(
             token_hash=token_key(token["access_token"]), client_id=client.client_id, tenant=client.tenant,
-            scope=token.get("scope", ""), issued_at=now, expires_at=now + int(token["expires_in"]), revoked=0))
+            scope=token.get("scope", ""), issued_at=now, expires_at=now + int(token["expires_in"]), revoked=0,
+            credential_id=client.credential_id, kind="app"))
+
+
+def app_context(tenant: Any, client_id: Any) -> tuple:
+    """The columns an app's access policy needs, for the app and district in the given columns of the query.
+
+    Shared by bearer tokens (:func:`find_token`) and OAuth 1.0a signatures (:mod:`gateway.auth.oauth1`): the app's
+    status, profile, orgs, agreement and rate limit, whether any opt-out concerns it (when none does, queries skip the
+    opt-out condition), and the district's newest change versions (the paging cache's epoch).
+    """
+    return (
+        apps.c.status, apps.c.profile_xml, apps.c.profile_name, apps.c.allowed_orgs, apps.c.purpose,
+        apps.c.dpa_expires, apps.c.pairwise, apps.c.pairwise_key, apps.c.rate_limit,
+        exists(select(student_optouts.c.student_id).where(
+            student_optouts.c.tenant == tenant, student_optouts.c.active == 1,
+            student_optouts.c.client_id.in_([client_id, literal("*")]))).label("has_optouts"),
+        select(func.max(records.c.change_version)).where(records.c.tenant == tenant)
+        .scalar_subquery().label("records_version"),
+        select(func.max(student_optouts.c.change_version)).where(student_optouts.c.tenant == tenant)
+        .scalar_subquery().label("optouts_version"),
+    )
+
+
+def app_token(row: Any, token_hash: str, scope: str, issued_at: int, expires_at: int, revoked: bool) -> Token:
+    """A :class:`Token` from a row with ``client_id``, ``tenant`` and the :func:`app_context` columns."""
+    return Token(token_hash, row.client_id, row.tenant, scope, issued_at, expires_at,
+                 revoked or row.status != "active", row.profile_xml, row.profile_name, row.allowed_orgs,
+                 bool(row.has_optouts), max(row.records_version or 0, row.optouts_version or 0), row.purpose or "",
+                 row.dpa_expires, row.pairwise_key if row.pairwise else None, row.rate_limit)
 
 
 _FIND_TOKEN = select(
-    tokens, apps.c.status, apps.c.profile_xml, apps.c.profile_name, apps.c.allowed_orgs,
-    exists(select(student_optouts.c.student_id).where(
-        student_optouts.c.tenant == tokens.c.tenant, student_optouts.c.active == 1,
-        student_optouts.c.client_id.in_([tokens.c.client_id, literal("*")]))).label("has_optouts"),
-    select(func.max(records.c.change_version)).where(records.c.tenant == tokens.c.tenant)
-    .scalar_subquery().label("records_version"),
-    select(func.max(student_optouts.c.change_version)).where(student_optouts.c.tenant == tokens.c.tenant)
-    .scalar_subquery().label("optouts_version"),
-).join(apps, apps.c.client_id == tokens.c.client_id).where(tokens.c.token_hash == bindparam("key"))
+    tokens, *app_context(tokens.c.tenant, tokens.c.client_id),
+    app_credentials.c.revoked.label("credential_revoked"), app_credentials.c.expires_at.label("credential_expires"),
+).join(apps, apps.c.client_id == tokens.c.client_id).outerjoin(
+    app_credentials, app_credentials.c.credential_id == tokens.c.credential_id,
+).where(tokens.c.token_hash == bindparam("key"), tokens.c.kind == "app")
 
 
 def find_token(token_string: str) -> Token | None:
     """The stored token for a presented string, with what the request's policy needs of its app, or None.
 
-    One query per request: the app's status, profile and orgs, whether any opt-out concerns it (when none does,
-    queries skip the opt-out condition), and the district's newest change version (the paging cache's epoch).
+    One query per request: the token, its app's :func:`app_context`, and the state of the credential that obtained
+    the token (revoked, or past a rotation's grace period, refuses the token).
     """
     with get_engine().connect() as conn:
         row = conn.execute(_FIND_TOKEN, {"key": token_key(token_string)}).first()
     if row is None:
         return None
-    return Token(row.token_hash, row.client_id, row.tenant, row.scope, row.issued_at, row.expires_at,
-                 bool(row.revoked) or row.status != "active", row.profile_xml, row.profile_name, row.allowed_orgs,
-                 bool(row.has_optouts), max(row.records_version or 0, row.optouts_version or 0))
+    credential_dead = bool(row.credential_revoked) or (
+        row.credential_expires is not None and row.credential_expires <= time.time())
+    return app_token(row, row.token_hash, row.scope, row.issued_at, row.expires_at,
+                     bool(row.revoked) or credential_dead)
 
 
 class StoredTokenValidator(BearerTokenValidator):
@@ -215,15 +271,26 @@ def introspect_token():
 
 
 def require(any_of: frozenset[str]) -> Token:
-    """Authenticate the request's bearer token and check it holds one of ``any_of`` scopes."""
-    try:
-        return current_app.extensions["trellis.protector"].acquire_token(sorted(any_of))
-    except InsufficientScopeError:
-        raise Forbidden("The access token does not carry a scope that grants this endpoint") from None
-    except OAuth2Error as error:
-        raise Unauthorized("Missing, invalid or expired access token",
-                           headers={"WWW-Authenticate": 'Bearer error="invalid_token"'
-                                    if error.error != "missing_authorization" else "Bearer"}) from None
+    """Authenticate the request and check it holds one of ``any_of`` scopes; then count it against the app's limit.
+
+    A bearer token, or on OneRoster 1.1 paths an OAuth 1.0a signature (:mod:`gateway.auth.oauth1`).
+    """
+    signed = current_app.extensions["trellis.oauth1"]
+    if signed.applies():
+        token = signed.acquire_token(any_of)
+    else:
+        try:
+            token = current_app.extensions["trellis.protector"].acquire_token(sorted(any_of))
+        except InsufficientScopeError:
+            raise Forbidden("The access token does not carry a scope that grants this endpoint") from None
+        except OAuth2Error as error:
+            raise Unauthorized("Missing, invalid or expired access token",
+                               headers={"WWW-Authenticate": 'Bearer error="invalid_token"'
+                                        if error.error != "missing_authorization" else "Bearer"}) from None
+    if agreement_expired(token.dpa_expires):
+        raise Forbidden(expired_agreement_message(token.dpa_expires))
+    ratelimit.hit(token)
+    return token
 
 
 def init_app(app: Flask) -> None:

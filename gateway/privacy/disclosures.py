@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import defaultdict
 from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,15 +27,16 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection
 from sqlalchemy import Engine
+from sqlalchemy import and_
 from sqlalchemy import func
-from sqlalchemy import or_
+from sqlalchemy import literal
 from sqlalchemy import select
 from sqlalchemy import text
 
 from gateway.storage.db import is_postgres
 from gateway.storage.records import utc_now
 from gateway.storage.tables import disclosure_head
-from gateway.storage.tables import disclosure_students
+from gateway.storage.tables import disclosure_student_days
 from gateway.storage.tables import disclosures
 
 GENESIS = "0" * 64
@@ -135,12 +135,14 @@ _COLUMN_LIST = ", ".join((*_COLUMNS, "hash"))
 # on SQLite. The student index rows come from the same JSON text that was hashed, so the two cannot disagree.
 _APPEND = {
     "qmark": [f"INSERT INTO disclosures ({_COLUMN_LIST}) VALUES ({', '.join('?' * 12)})",
-              "INSERT INTO disclosure_students (seq, student_id, tenant) SELECT ?, value, ? FROM json_each(?)",
+              "INSERT OR IGNORE INTO disclosure_student_days (tenant, student_id, day, client_id) "
+              "SELECT ?, value, ?, ? FROM json_each(?)",
               "UPDATE disclosure_head SET hash = ? WHERE id = 1"],
     # One statement, so PostgreSQL appends in two round trips and the head lock is held as briefly as possible.
     "format": [f"WITH entry AS (INSERT INTO disclosures ({_COLUMN_LIST}) VALUES ({', '.join(['%s'] * 12)})), "
-               "students AS (INSERT INTO disclosure_students (seq, student_id, tenant) "
-               "SELECT %s, value, %s FROM jsonb_array_elements_text(CAST(%s AS jsonb)) AS ids(value)) "
+               "students AS (INSERT INTO disclosure_student_days (tenant, student_id, day, client_id) "
+               "SELECT %s, value, %s, %s FROM jsonb_array_elements_text(CAST(%s AS jsonb)) AS ids(value) "
+               "ON CONFLICT DO NOTHING) "
                "UPDATE disclosure_head SET hash = %s WHERE id = 1"],
 }
 _BUMP = "UPDATE disclosure_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash"
@@ -177,7 +179,7 @@ def record(engine: Engine, entry: Disclosure) -> int:
         digest = entry_hash(row)
         row.update({name: _dumps(getattr(entry, name)) for name in _LISTS}, hash=digest)
         values = tuple(row[name] for name in (*_COLUMNS, "hash"))
-        index = (seq, entry.tenant, row["student_ids"])
+        index = (entry.tenant, row["occurred_at"][:10], entry.client_id, row["student_ids"])
         statements = _APPEND["qmark" if conn.dialect.paramstyle == "qmark" else "format"]
         if len(statements) == 1:
             conn.exec_driver_sql(statements[0], (*values, *index, digest))
@@ -197,17 +199,8 @@ def _snapshot(engine: Engine):
     return conn
 
 
-def _student_index(conn: Connection, first: int, last: int) -> dict[int, list[tuple[str, str]]]:
-    index: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for seq, tenant, sid in conn.execute(select(
-            disclosure_students.c.seq, disclosure_students.c.tenant, disclosure_students.c.student_id).where(
-            disclosure_students.c.seq.between(first, last))):
-        index[seq].append((tenant, sid))
-    return index
-
-
-def _check(row: Any, expected: int, prev_hash: str, index: list[tuple[str, str]]) -> tuple[int, str] | None:
-    """The problem with one entry, as (seq to report, reason), or None."""
+def _check(row: Any, expected: int, prev_hash: str) -> tuple[int, str] | None:
+    """The problem with one entry's place in the chain, as (seq to report, reason), or None."""
     if row.seq != expected:
         if row.seq > expected:
             return expected, f"entry missing (the log jumps from {expected - 1} to {row.seq})"
@@ -222,30 +215,73 @@ def _check(row: Any, expected: int, prev_hash: str, index: list[tuple[str, str]]
         return row.seq, "hash mismatch: entry altered or moved"
     if row.prev_hash != prev_hash:
         return row.seq, f"prev_hash does not match entry {row.seq - 1}: an entry was removed, replaced or reordered"
-    if sorted(set(entry["student_ids"])) != sorted(sid for _, sid in index) or any(
-            tenant != row.tenant for tenant, _ in index):
-        return row.seq, "student index does not match the entry's student_ids"
+    return None
+
+
+def _check_chain(conn: Connection, batch: int) -> tuple[int, int, str, tuple[int, str] | None]:
+    """Recompute the chain in seq order (streamed): (entries checked, last seq, last hash, first problem)."""
+    checked, expected, prev_hash = 0, 1, GENESIS
+    result = conn.execute(select(disclosures).order_by(disclosures.c.seq).execution_options(yield_per=batch))
+    for rows in result.partitions():
+        for row in rows:
+            problem = _check(row, expected, prev_hash)
+            if problem:
+                result.close()
+                return checked, expected - 1, prev_hash, problem
+            checked, expected, prev_hash = checked + 1, expected + 1, row.hash
+    return checked, expected - 1, prev_hash, None
+
+
+def _check_student_index(conn: Connection, last: int, batch: int) -> tuple[int, str] | None:
+    """Compare the (student, day, app) index with the students of the entries, one app-day at a time.
+
+    Entries are read in (tenant, app, time) order, so memory holds one app's students for one day. Within each
+    app-day the index must hold exactly the entries' students; a row outside every app-day shows in the total count.
+    """
+    d, s = disclosures.c, disclosure_student_days.c
+    problems: list[tuple[int, str]] = []
+    expected_rows = 0
+
+    def compare(key: tuple[str, str, str], wanted: dict[str, int]) -> None:
+        actual = set(conn.execute(select(s.student_id).where(s.tenant == key[0], s.client_id == key[1],
+                                                             s.day == key[2])).scalars())
+        missing = [seq for sid, seq in wanted.items() if sid not in actual]
+        if missing:
+            problems.append((min(missing), "a student of this entry is missing from the student index"))
+        elif actual - wanted.keys():
+            problems.append((min(wanted.values()), "student index names a student this entry does not"))
+
+    key, wanted = None, {}
+    result = conn.execute(select(d.seq, d.tenant, d.client_id, d.occurred_at, d.student_ids)
+                          .order_by(d.tenant, d.client_id, d.occurred_at, d.seq).execution_options(yield_per=batch))
+    for row in result:
+        row_key = (row.tenant, row.client_id, row.occurred_at[:10])
+        if row_key != key:
+            if key is not None:
+                compare(key, wanted)
+                expected_rows += len(wanted)
+            key, wanted = row_key, {}
+        for sid in orjson.loads(row.student_ids):
+            wanted.setdefault(sid, row.seq)
+    if key is not None:
+        compare(key, wanted)
+        expected_rows += len(wanted)
+    if problems:
+        return min(problems)
+    if conn.execute(select(func.count()).select_from(disclosure_student_days)).scalar() != expected_rows:
+        return last + 1, "student index row without a log entry"
     return None
 
 
 def verify(engine: Engine, batch: int = 1000) -> VerifyResult:
     """Recompute the whole chain in seq order (streamed, bounded memory) and report the first bad entry."""
-    checked, expected, prev_hash = 0, 1, GENESIS
     with _snapshot(engine) as conn, conn.begin():
         head = conn.execute(select(disclosure_head.c.seq, disclosure_head.c.hash).where(
             disclosure_head.c.id == 1)).first()
-        result = conn.execute(select(disclosures).order_by(disclosures.c.seq).execution_options(yield_per=batch))
-        for rows in result.partitions():
-            index = _student_index(conn, rows[0].seq, rows[-1].seq)
-            for row in rows:
-                problem = _check(row, expected, prev_hash, index.get(row.seq, []))
-                if problem:
-                    result.close()
-                    return VerifyResult(False, checked, *problem)
-                checked, expected, prev_hash = checked + 1, expected + 1, row.hash
-        last = expected - 1
-        orphan = conn.execute(select(func.min(disclosure_students.c.seq)).where(
-            or_(disclosure_students.c.seq < 1, disclosure_students.c.seq > last))).scalar()
+        checked, last, prev_hash, problem = _check_chain(conn, batch)
+        if problem:
+            return VerifyResult(False, checked, *problem)
+        index_problem = _check_student_index(conn, last, batch)
     if head is None:
         if last:
             return VerifyResult(False, checked, last + 1, f"chain head missing: entries after {last} may be removed")
@@ -255,8 +291,8 @@ def verify(engine: Engine, batch: int = 1000) -> VerifyResult:
         return VerifyResult(False, checked, head.seq + 1, f"entry beyond the chain head ({head.seq})")
     elif head.hash != prev_hash:
         return VerifyResult(False, checked, last, "chain head hash does not match the last entry")
-    if orphan is not None:
-        return VerifyResult(False, checked, orphan, "student index row without a log entry")
+    if index_problem is not None:
+        return VerifyResult(False, checked, *index_problem)
     return VerifyResult(True, checked)
 
 
@@ -287,7 +323,7 @@ def query(engine: Engine, tenant: str, *, client_id: str | None = None, since: s
     """One tenant's entries in seq order, filtered; page with ``after_seq`` (the last seq of the previous page).
 
     ``since`` is inclusive, ``until`` exclusive (a bare date includes that day). ``field`` matches entries whose
-    field list holds exactly that name; ``student_id`` goes through the per-student index.
+    field list holds exactly that name; ``student_id`` goes through the (student, day, app) index.
     """
     _text(tenant, "tenant", 64)
     if not isinstance(limit, int) or limit < 1:
@@ -295,9 +331,13 @@ def query(engine: Engine, tenant: str, *, client_id: str | None = None, since: s
     d = disclosures.c
     statement = select(disclosures).where(d.tenant == tenant)
     if student_id is not None:
-        s = disclosure_students.c
-        statement = statement.join(disclosure_students, s.seq == d.seq).where(
-            s.tenant == tenant, s.student_id == student_id)
+        # The index gives the (day, app) pairs; the entry itself must name the student (its JSON-quoted form).
+        s = disclosure_student_days.c
+        quoted = orjson.dumps(student_id).decode().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        statement = statement.join(disclosure_student_days, and_(
+            s.tenant == d.tenant, s.client_id == d.client_id, d.occurred_at >= s.day,
+            d.occurred_at < s.day + literal("U"))).where(
+            s.tenant == tenant, s.student_id == student_id, d.student_ids.like("%" + quoted + "%", escape="\\"))
     if client_id is not None:
         statement = statement.where(d.client_id == client_id)
     if since is not None:

@@ -32,7 +32,7 @@ COLUMNS: dict[str, dict[str, str]] = {
 
 LINKS: dict[str, dict[str, str]] = {
     "user": {"org": "roles.org.sourcedId", "role": "roles.role", "agent": "agents.sourcedId",
-             "grade": "grades"},
+             "grade": "grades", "resource": "resources.sourcedId"},
     "class": {"term": "terms.sourcedId", "resource": "resources.sourcedId"},
     "course": {"resource": "resources.sourcedId"},
     "academicSession": {"child": "children.sourcedId"},

@@ -72,13 +72,36 @@ apps = Table(
     Column("client_id", String(64), primary_key=True),
     Column("tenant", String(64), nullable=False, index=True),
     Column("name", Text, nullable=False),
-    Column("secret_hash", Text, nullable=False),
     Column("scopes", Text, nullable=False),
     Column("status", String(16), nullable=False),
     Column("created_at", String(32), nullable=False),
     Column("profile_xml", Text),
     Column("profile_name", String(128)),
     Column("allowed_orgs", Text),  # space-separated org sourcedIds; NULL: the whole district
+    # What the district records about the app (FERPA: the legitimate educational interest and the agreement).
+    Column("vendor", Text),
+    Column("purpose", Text),
+    Column("dpa_reference", Text),
+    Column("dpa_expires", String(10)),  # ISO date; the app is refused from the day after
+    Column("contact", Text),
+    Column("pairwise", Integer, nullable=False, server_default="0"),  # 1: user ids become per-app keyed hashes
+    Column("pairwise_key", String(64)),  # random per-app key of those hashes (hex)
+    Column("oauth1", Integer, nullable=False, server_default="0"),  # 1: may sign v1p1 requests with OAuth 1.0a
+    Column("rate_limit", String(64)),  # e.g. "600/minute"; NULL: TRELLIS_RATELIMIT_DEFAULT
+)
+
+# An app's client secrets. Several are valid at once during a rotation's grace period (``expires_at``, epoch
+# seconds); revoking one refuses it and every token it issued from the next request. ``secret_sealed`` holds the
+# secret encrypted with TRELLIS_CREDENTIAL_KEY, only for OAuth 1.0a apps: HMAC signatures need the secret itself.
+app_credentials = Table(
+    "app_credentials", metadata,
+    Column("credential_id", String(32), primary_key=True),
+    Column("client_id", String(64), nullable=False, index=True),
+    Column("secret_hash", Text, nullable=False),
+    Column("secret_sealed", Text),
+    Column("created_at", String(32), nullable=False),
+    Column("expires_at", BigInteger),  # NULL: until rotated or revoked
+    Column("revoked", Integer, nullable=False, server_default="0"),
 )
 
 tokens = Table(
@@ -90,6 +113,63 @@ tokens = Table(
     Column("issued_at", BigInteger, nullable=False),
     Column("expires_at", BigInteger, nullable=False),
     Column("revoked", Integer, nullable=False, default=0),
+    Column("credential_id", String(32)),  # the credential that obtained it (app tokens)
+    Column("kind", String(8), nullable=False, server_default="app"),  # "app" or "admin"
+)
+
+# District administrators: each is bound to one district and can never see or change another.
+admins = Table(
+    "admins", metadata,
+    Column("admin_id", String(64), primary_key=True),
+    Column("tenant", String(64), nullable=False, index=True),
+    Column("name", Text, nullable=False),
+    Column("secret_hash", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", String(32), nullable=False),
+)
+
+# Every change an administrator makes (API or CLI): who, when, what, and the changed values (never secrets).
+admin_changes = Table(
+    "admin_changes", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("tenant", String(64), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("occurred_at", String(32), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", Text, nullable=False),
+    Column("details", Text, nullable=False),  # JSON object
+    Index("ix_admin_changes_tenant", "tenant", "seq"),
+)
+
+# Parent / eligible-student access codes: stored as SHA-256 keys, bound to one student of one district.
+access_codes = Table(
+    "access_codes", metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("code_id", String(32), nullable=False, unique=True),
+    Column("tenant", String(64), nullable=False),
+    Column("student_id", String(255), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("revoked", Integer, nullable=False, server_default="0"),
+    Index("ix_access_codes_student", "tenant", "student_id"),
+)
+
+# OAuth 1.0a replay protection: a (client, timestamp, nonce) is accepted once; rows older than the window are purged.
+oauth1_nonces = Table(
+    "oauth1_nonces", metadata,
+    Column("client_id", String(64), primary_key=True),
+    Column("timestamp", BigInteger, primary_key=True),
+    Column("nonce", String(128), primary_key=True),
+)
+
+# Pairwise ids an app has been sent, so that the ids it sends back (paths, filters) resolve to the real records.
+pairwise_ids = Table(
+    "pairwise_ids", metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("client_id", String(64), primary_key=True),
+    Column("pairwise_id", String(64), primary_key=True),
+    Column("sourced_id", String(255), nullable=False),
 )
 
 # The disclosure log (gateway.privacy.disclosures): append-only and hash-chained. ``seq`` is assigned from
@@ -112,13 +192,16 @@ disclosures = Table(
     Index("ix_disclosures_tenant", "tenant", "seq"),
 )
 
-# "Which apps received this student's data" as an index lookup; written with the entry, checked by verify().
-disclosure_students = Table(
-    "disclosure_students", metadata,
-    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+# "Which apps received this student's data, and on which days" as an index lookup, written with each entry but only
+# when the (student, day, app) is new: an app syncing the same roster all day adds no rows after its first sync, so
+# an append dirties a handful of pages instead of one B-tree leaf per student. verify() checks it against the log.
+disclosure_student_days = Table(
+    "disclosure_student_days", metadata,
+    Column("tenant", String(64), primary_key=True),
     Column("student_id", String(255), primary_key=True),
-    Column("tenant", String(64), nullable=False),
-    Index("ix_disclosure_students_student", "tenant", "student_id", "seq"),
+    Column("day", String(10), primary_key=True),
+    Column("client_id", String(64), primary_key=True),
+    Index("ix_disclosure_student_days_app", "tenant", "client_id", "day", "student_id"),
 )
 
 # One row (id 1): the last seq and hash. Its row lock orders concurrent appenders; verify() compares it with the tail.

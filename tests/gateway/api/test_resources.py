@@ -45,3 +45,15 @@ def test_resources_sub_collection_of_unknown_parent_is_404(client, apps, with_re
 def test_core_resource_scope_does_not_open_sub_collections(client, apps, with_resources):
     headers = apps.headers(scopes=["resource-core.readonly"])
     assert client.get(f"{R}/classes/cls1/resources", headers=headers).status_code == 403
+
+
+def test_resources_for_user(client, apps, with_resources):
+    from factories import user
+
+    seed_user = user("s3", "Cara", "Diaz", "student", ["sch1"], extra={"resources": [ref("resource", "r2")]})
+    seed(client.application.extensions["trellis.engine"], data={"user": [seed_user]})
+    headers = apps.headers()
+    body = client.get(f"{R}/users/s3/resources", headers=headers).get_json()
+    assert [r["sourcedId"] for r in body["resources"]] == ["r2"]
+    assert client.get(f"{R}/users/s1/resources", headers=headers).get_json() == {"resources": []}
+    assert client.get(f"{R}/users/nobody/resources", headers=headers).status_code == 404

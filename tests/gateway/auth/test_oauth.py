@@ -6,6 +6,7 @@ from helpers import basic
 
 from gateway.auth.secrets import token_key
 from gateway.storage.tables import apps as apps_table
+from gateway.storage.tables import app_credentials
 from gateway.storage.tables import tokens
 
 USERS = "/ims/oneroster/rostering/v1p2/users"
@@ -65,10 +66,12 @@ def test_secret_and_token_are_stored_only_as_hashes(apps, client, engine):
     token = client.post("/oauth/token", data={"grant_type": "client_credentials"},
                         headers=basic(creds.client_id, creds.client_secret)).get_json()["access_token"]
     with engine.connect() as conn:
+        stored = conn.execute(app_credentials.select()).first()
         stored_app = conn.execute(apps_table.select()).first()
         stored_tokens = [row.token_hash for row in conn.execute(tokens.select())]
-    assert creds.client_secret not in stored_app.secret_hash
-    assert stored_app.secret_hash.startswith("scrypt$")
+    assert creds.client_secret not in str(tuple(stored)) + str(tuple(stored_app))
+    assert stored.secret_hash.startswith("scrypt$")
+    assert stored.secret_sealed is None  # only OAuth 1.0a apps keep a sealed copy
     assert stored_tokens == [token_key(token)]
     assert token not in stored_tokens
 

@@ -15,7 +15,7 @@ from gateway.privacy.disclosures import query
 from gateway.privacy.disclosures import record
 from gateway.privacy.disclosures import VerifyResult
 from gateway.privacy.disclosures import verify
-from gateway.storage.tables import disclosure_students
+from gateway.storage.tables import disclosure_student_days
 from gateway.storage.tables import disclosures
 
 USERS = "/ims/oneroster/rostering/v1p2/users"
@@ -67,10 +67,13 @@ def test_an_empty_log_verifies(engine, app):
 
 
 def _swap(engine, a, b):
-    for table in ("disclosures", "disclosure_students"):
-        sql(engine, f"UPDATE {table} SET seq = -1 WHERE seq = :a", a=a)
-        sql(engine, f"UPDATE {table} SET seq = :a WHERE seq = :b", a=a, b=b)
-        sql(engine, f"UPDATE {table} SET seq = :b WHERE seq = -1", b=b)
+    sql(engine, "UPDATE disclosures SET seq = -1 WHERE seq = :a", a=a)
+    sql(engine, "UPDATE disclosures SET seq = :a WHERE seq = :b", a=a, b=b)
+    sql(engine, "UPDATE disclosures SET seq = :b WHERE seq = -1", b=b)
+
+
+def _unindex(engine, student):
+    sql(engine, "DELETE FROM disclosure_student_days WHERE student_id = :s", s=student)
 
 
 TAMPERING = {
@@ -79,20 +82,20 @@ TAMPERING = {
     "altered fields list": (3, lambda e: sql(e, """UPDATE disclosures SET fields = '["sourcedId"]' WHERE seq = 3""")),
     "altered record id": (4, lambda e: sql(e, """UPDATE disclosures SET record_ids = '["u4"]' WHERE seq = 4""")),
     "unreadable list": (2, lambda e: sql(e, "UPDATE disclosures SET student_ids = 'x' WHERE seq = 2")),
-    "deleted middle entry": (3, lambda e: (sql(e, "DELETE FROM disclosure_students WHERE seq = 3"),
-                                           sql(e, "DELETE FROM disclosures WHERE seq = 3"))),
-    "deleted last entry": (5, lambda e: (sql(e, "DELETE FROM disclosure_students WHERE seq = 5"),
-                                         sql(e, "DELETE FROM disclosures WHERE seq = 5"))),
+    "deleted middle entry": (3, lambda e: (_unindex(e, "u3"), sql(e, "DELETE FROM disclosures WHERE seq = 3"))),
+    "deleted last entry": (5, lambda e: (_unindex(e, "u5"), sql(e, "DELETE FROM disclosures WHERE seq = 5"))),
     "deleted first entry": (1, lambda e: sql(e, "DELETE FROM disclosures WHERE seq = 1")),
     "swapped entries": (2, lambda e: _swap(e, 2, 4)),
-    "student hidden from index": (3, lambda e: sql(e, "DELETE FROM disclosure_students WHERE seq = 3")),
-    "student added to index": (2, lambda e: sql(
-        e, "INSERT INTO disclosure_students (seq, student_id, tenant) VALUES (2, 'u9', 'd1')")),
+    "student hidden from index": (3, lambda e: _unindex(e, "u3")),
+    "student added to index": (1, lambda e: sql(
+        e, "INSERT INTO disclosure_student_days (tenant, student_id, day, client_id) "
+           "SELECT 'd1', 'u9', day, client_id FROM disclosure_student_days WHERE student_id = 'u2'")),
     "head rolled back": (5, lambda e: sql(e, "UPDATE disclosure_head SET seq = 4")),
     "head hash replaced": (5, lambda e: sql(e, "UPDATE disclosure_head SET hash = :h", h="f" * 64)),
     "head removed": (6, lambda e: sql(e, "DELETE FROM disclosure_head")),
-    "orphan index row": (9, lambda e: sql(
-        e, "INSERT INTO disclosure_students (seq, student_id, tenant) VALUES (9, 'u9', 'd1')")),
+    "orphan index row": (6, lambda e: sql(
+        e, "INSERT INTO disclosure_student_days (tenant, student_id, day, client_id) "
+           "VALUES ('d1', 'u9', '2020-01-01', 'app-z')")),
 }
 
 
@@ -268,7 +271,7 @@ def test_stored_entries_hold_names_and_ids_only(engine):
                          student_ids=["u1", "u1"]))
     with engine.connect() as conn:
         row = conn.execute(select(disclosures)).one()
-        index = conn.execute(select(disclosure_students.c.student_id)).scalars().all()
+        index = conn.execute(select(disclosure_student_days.c.student_id)).scalars().all()
     assert row.fields == '["givenName","userProfiles[].credentials.type"]'
     assert row.student_ids == '["u1"]' and index == ["u1"]
 
@@ -285,3 +288,29 @@ def test_show_lists_a_districts_disclosures(engine, app):
     assert result.exit_code == 0 and "enrollment" in result.output and "--after 3" in result.output
     result = runner.invoke(args=["audit", "show", "--district", "d1", "--since", "soon"])
     assert result.exit_code == 2 and "not an ISO date" in result.output
+
+
+def test_the_student_index_grows_per_student_day_and_app_not_per_entry(engine):
+    day = "2026-03-02T{:02d}:00:00.000Z"
+    for hour in range(5):  # an app syncing the same roster all day
+        record(engine, entry(client_id="app-a", record_ids=["s1", "s2"], student_ids=["s1", "s2"],
+                             occurred_at=day.format(hour)))
+    record(engine, entry(client_id="app-b", record_ids=["s1"], student_ids=["s1"], occurred_at=day.format(6)))
+    record(engine, entry(client_id="app-a", record_ids=["s1"], student_ids=["s1"],
+                         occurred_at="2026-03-03T01:00:00.000Z"))
+    with engine.connect() as conn:
+        rows = conn.execute(select(disclosure_student_days)).all()
+    assert len(rows) == 4  # s1 and s2 for app-a on day 1, s1 for app-b on day 1, s1 for app-a on day 2
+    assert seqs(query(engine, "d1", student_id="s1")) == [1, 2, 3, 4, 5, 6, 7]
+    assert seqs(query(engine, "d1", student_id="s2")) == [1, 2, 3, 4, 5]
+    assert seqs(query(engine, "d1", student_id="s2", client_id="app-b")) == []
+    assert verify(engine).ok
+
+
+@pytest.mark.parametrize("odd_id", ['a"b', "a_b", "a%b", "a\\b"])
+def test_student_queries_match_ids_exactly_whatever_characters_they_hold(engine, odd_id):
+    lookalike = {'a"b': "a'b", "a_b": "axb", "a%b": "axxb", "a\\b": "a/b"}[odd_id]
+    record(engine, entry(record_ids=["r1"], student_ids=[lookalike]))
+    record(engine, entry(record_ids=["r2"], student_ids=[odd_id]))
+    assert seqs(query(engine, "d1", student_id=odd_id)) == [2]
+    assert seqs(query(engine, "d1", student_id=lookalike)) == [1]

@@ -1,0 +1,137 @@
+"""Ingesting a source through a mapping file into the store: the mapping engine's output, written atomically.
+
+Why: integrators translate any export (Clever, SIS CSVs, JSON, XML) with a mapping file instead of code; the store
+side must behave exactly like the OneRoster CSV importer (gateway/importing.py), whose plumbing it shares
+(gateway/loading.py): one transaction, atomic by default, ``skip_invalid`` with a rejects file, a report with
+file:line errors, dry runs, and re-running the same input changes nothing (unchanged documents are no-ops and ids are
+deterministic). The engine (adapters/mapping) decides what each row produces and why a row is rejected; this module
+only writes, counts and deletes:
+
+* ``snapshot`` (default): the input is the whole truth for the record types the mapping produces; records of those
+  types not produced this time are marked ``tobedeleted`` (a rejected row's id is left alone, as it is still there).
+  A type counts as covered only if at least one of its rules' sources was present.
+* ``delta``: only what is present is written; references may also point to records already in the store.
+"""
+from __future__ import annotations
+
+import csv
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from adapters.mapping import Engine as MappingEngine
+from adapters.mapping import Inputs, MappingError, MappingErrors, Plan, load_plan
+from adapters.mapping.engine import RuleStats
+from gateway.loading import FileStats, ImportReport, Putter, open_rejects, progress_reporter, run_transaction
+from gateway.storage.records import RecordWriter
+
+MODES = ("snapshot", "delta")
+
+
+@dataclass
+class IngestReport(ImportReport):
+    """ImportReport plus what a mapping adds: rows per source, results per rule and per record type."""
+
+    mapping: str = ""
+    mode: str = "snapshot"
+    sources: dict[str, int] = field(default_factory=dict)  # source file -> rows read
+    rules: dict[str, RuleStats] = field(default_factory=dict)
+    records: dict[str, FileStats] = field(default_factory=dict)  # record type -> counts
+    reasons: Counter = field(default_factory=Counter)  # "Class.field: reason" -> rejected rows
+
+    @property
+    def rows_read(self) -> int:
+        return sum(self.sources.values())
+
+    @property
+    def rejected(self) -> int:
+        return sum(r.rejected for r in self.rules.values())
+
+    def written_stats(self) -> list[FileStats]:
+        return list(self.records.values())
+
+
+def ingest(engine: Engine, mapping, source, district: str, *, mode: str = "snapshot", dry_run: bool = False,
+           skip_invalid: bool = False, rejects_path=None, progress=None, plan: Plan | None = None) -> IngestReport:
+    """Run a mapping over a source (directory, zip or file) into a district. Bad input never raises: see errors."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}")
+    started = time.perf_counter()
+    report = IngestReport(str(source), district, dry_run=dry_run, mapping=str(mapping), mode=mode)
+    try:
+        plan = plan or load_plan(mapping)
+        inputs = Inputs(source)
+    except MappingErrors as errors:
+        for error in errors.errors:
+            report.error(str(error))
+        return report
+    except MappingError as error:
+        report.error(str(error))
+        return report
+    report.version = f"{plan.model.standard} {plan.model.version}"
+    rejects = open_rejects(report, rejects_path, str(source).rstrip("/\\") + ".rejects.csv",
+                           skip_invalid=skip_invalid, dry_run=dry_run)
+    with inputs:
+        def body(conn):
+            _Ingest(conn, plan, inputs, report, skip_invalid, rejects and csv.writer(rejects), progress).execute()
+        run_transaction(engine, report, body, dry_run=dry_run, skip_invalid=skip_invalid, fatal=(MappingError,),
+                        rejects=rejects)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+class _Ingest:
+    def __init__(self, conn, plan: Plan, inputs: Inputs, report: IngestReport, skip_invalid: bool, rejects,
+                 progress):
+        self.conn, self.plan, self.report, self.rejects = conn, plan, report, rejects
+        self.skip_invalid = skip_invalid
+        self.writer = RecordWriter(conn, report.district)
+        self.engine = MappingEngine(plan, inputs, existing=self.writer.active_ids, snapshot=report.mode == "snapshot",
+                                    now=self.writer.now, progress=progress_reporter(progress))
+        report.rules = self.engine.stats
+        report.records = {rtype: FileStats(report.mode) for rtype in plan.covered}
+
+    def execute(self) -> None:
+        report, put, writing = self.report, Putter(self.conn, self.writer), True
+        try:
+            for outcome in self.engine.run():
+                if outcome.errors:
+                    self._reject(outcome)
+                    writing = writing and self.skip_invalid  # atomic: the transaction will be rolled back
+                    continue
+                if writing:
+                    for rtype, sourced_id, doc in outcome.records:
+                        put(rtype, sourced_id, doc)
+        finally:
+            report.sources = dict(self.engine.source_rows)
+            report.reasons = self.engine.reasons
+            report.warnings.extend(self.engine.warnings)
+            if self.engine.warnings_omitted:
+                report.warnings.append(f"... and {self.engine.warnings_omitted:,} more warnings")
+        if writing and report.mode == "snapshot":
+            ran = {r.rtype for r in self.plan.rules if self._present(r.source)}
+            for rtype in self.plan.covered:
+                if rtype in ran:
+                    keep = self.engine.seen[rtype].keys() | self.engine.rejected[rtype].keys()
+                    self.writer.tombstone(rtype, sorted(self.writer.active_ids(rtype) - keep))
+        for rtype, counter in self.writer.close().items():
+            stats = report.records.setdefault(rtype, FileStats(report.mode))
+            for key in ("created", "updated", "unchanged", "deleted"):
+                setattr(stats, key, counter[key])
+
+    def _present(self, source: str) -> bool:
+        spec = self.plan.sources[source]
+        return not spec.spec.file or self.engine.inputs.exists(spec.spec.file, spec.only)
+
+    def _reject(self, outcome) -> None:
+        report = self.report
+        rule = next(r for r in self.plan.rules if r.name == outcome.rule)
+        report.records.setdefault(rule.rtype, FileStats(report.mode)).rejected += 1
+        for column, reason in outcome.errors:
+            report.error(f"{outcome.place}: {column}: {reason}")
+        if self.rejects is not None:
+            values = [] if outcome.row is None else ["" if v is None else v for v in outcome.row.values()]
+            self.rejects.writerow([outcome.source, outcome.where,
+                                   "; ".join(f"{c}: {r}" for c, r in outcome.errors), *values])
