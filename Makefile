@@ -24,7 +24,8 @@ install: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/trellis db upgrade
 	$(BIN)/trellis demo --host $(HOST) --port $(PORT)
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - wsgi:app
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - \
+		--access-logformat '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s' wsgi:app
 
 test: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest -q

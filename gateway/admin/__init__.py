@@ -16,3 +16,4 @@ def init_app(app: Flask) -> None:
 
     auth.init_app(app)
     app.register_blueprint(bp)
+    app.extensions["trellis.ratelimit"].guard(app, "admin.token")  # a per-address brake on guessing secrets

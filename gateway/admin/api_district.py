@@ -18,6 +18,7 @@ from gateway.admin.http import query_args
 from gateway.admin.http import respond
 from gateway.admin.schemas import AccessCodeIssue
 from gateway.admin.schemas import DisclosureQuery
+from gateway.admin.schemas import DisclosureSummaryQuery
 from gateway.admin.schemas import Page
 from gateway.errors import BadRequest
 from gateway.storage.db import get_engine
@@ -92,6 +93,21 @@ def disclosures():
               "recordIds": entry["record_ids"], "fields": entry["fields"], "studentIds": entry["student_ids"]}
              for entry in entries]
     return respond({"disclosures": shown, "next": _next(shown, args["limit"])})
+
+
+@bp.get("/disclosures/apps")
+def disclosure_apps():
+    """Which apps received matching disclosures (e.g. ``?field=birthDate``): entries and first/last time per app."""
+    from gateway.privacy.disclosures import apps_summary
+
+    args = query_args(DisclosureSummaryQuery())
+    try:
+        found = apps_summary(get_engine(), admin().tenant, since=args.get("since"), until=args.get("until"),
+                             field=args.get("field"), student_id=args.get("student"))
+    except ValueError as error:
+        raise BadRequest(str(error)) from None
+    return respond({"apps": [{"app": item["client_id"], "entries": item["entries"], "firstAt": item["first"],
+                              "lastAt": item["last"]} for item in found]})
 
 
 @bp.get("/disclosures/verify")

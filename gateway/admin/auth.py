@@ -23,7 +23,6 @@ from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.integrations.flask_oauth2 import ResourceProtector
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import ClientMixin
-from authlib.oauth2.rfc6749 import TokenMixin
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from flask import Flask
@@ -33,6 +32,7 @@ from sqlalchemy import bindparam
 from sqlalchemy import select
 
 from gateway.auth.secrets import hash_secret
+from gateway.auth.server import StoredToken
 from gateway.auth.secrets import new_secret
 from gateway.auth.secrets import token_key
 from gateway.auth.secrets import verify_secret
@@ -151,28 +151,13 @@ def token_response():
 # --- the bearer check ------------------------------------------------------------------------------------------------
 
 @dataclass
-class AdminToken(TokenMixin):
-    admin_id: str
+class AdminToken(StoredToken):
+    client_id: str  # the admin id
     tenant: str
     scope: str
     issued_at: int
     expires_at: int
     revoked: bool
-
-    def check_client(self, client):
-        return client.get_client_id() == self.admin_id
-
-    def get_scope(self):
-        return self.scope
-
-    def get_expires_in(self):
-        return self.expires_at - self.issued_at
-
-    def is_expired(self):
-        return time.time() >= self.expires_at
-
-    def is_revoked(self):
-        return self.revoked
 
 
 _FIND_ADMIN_TOKEN = select(
@@ -217,7 +202,7 @@ def require_admin() -> Admin:
         challenge = REALM if error.error == "missing_authorization" else REALM + ', error="invalid_token"'
         raise Unauthorized("Missing, invalid or expired admin access token (get one at POST /admin/v1/token)",
                            headers={"WWW-Authenticate": challenge}) from None
-    return Admin(token.admin_id, token.tenant)
+    return Admin(token.client_id, token.tenant)
 
 
 def init_app(app: Flask) -> None:

@@ -66,6 +66,8 @@ _RESPONSES = {
         "recordType": _TEXT, "recordIds": _array(_TEXT), "fields": _array(_TEXT), "studentIds": _array(_TEXT)})),
         "next": {"type": "integer", "nullable": True, "description": "pass as ?after= for the next page"}}),
     "Verified": _object({"ok": {"type": "boolean"}, "firstBadSeq": {"type": "integer", "nullable": True}}),
+    "DisclosureApps": _object({"apps": _array(_object({
+        "app": _TEXT, "entries": {"type": "integer"}, "firstAt": _TEXT, "lastAt": _TEXT}))}),
     "Changes": _object({"changes": _array(_object({
         "seq": {"type": "integer"}, "actor": {"type": "string", "description": "admin:<id> or cli:<os user>"},
         "occurredAt": _TEXT, "action": _TEXT, "target": _TEXT,
@@ -165,6 +167,9 @@ def _paths() -> dict[str, Any]:
         "/admin/v1/disclosures": {"get": _operation(
             "The district's disclosure log: what an app received, when; which apps received a field",
             "Disclosures", params=schemas.parameters(schemas.DisclosureQuery()), errors=("400", "401"))},
+        "/admin/v1/disclosures/apps": {"get": _operation(
+            "Which apps received matching disclosures (e.g. a field): entries and first / last time per app",
+            "DisclosureApps", params=schemas.parameters(schemas.DisclosureSummaryQuery()), errors=("400", "401"))},
         "/admin/v1/disclosures/verify": {"get": _operation(
             "Check the disclosure log's hash chain (global): ok, or the first bad seq", "Verified",
             errors=("401",))},

@@ -102,13 +102,16 @@ class Page(Strict):
     after = fields.Integer(validate=validate.Range(min=0), metadata={"description": "the last seq of the previous page"})
 
 
-class DisclosureQuery(Page):
-    app = fields.String(validate=validate.Length(min=1, max=64), metadata={"description": "client id"})
+class DisclosureSummaryQuery(Strict):
     since = fields.String(validate=_instant, metadata={"description": "date or date-time, inclusive"})
     until = fields.String(validate=_instant, metadata={"description": "date (inclusive) or date-time (exclusive)"})
     field = fields.String(validate=validate.Regexp(FIELD_NAME, error="Not a field name."),
                           metadata={"description": "entries that disclosed this field"})
     student = fields.String(validate=validate.Length(min=1, max=255), metadata={"description": "student sourcedId"})
+
+
+class DisclosureQuery(DisclosureSummaryQuery, Page):
+    app = fields.String(validate=validate.Length(min=1, max=64), metadata={"description": "client id"})
 
 
 def load(schema: Schema, data: Any, what: str = "request body") -> dict[str, Any]:

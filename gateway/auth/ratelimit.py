@@ -95,6 +95,14 @@ class Limits:
                                   key_func=get_remote_address)(app.blueprints[OAUTH_BLUEPRINT])
         self.fallback: RateLimiter | None = None
         self.fallback_until = 0.0
+        self.guarded: set[str] = set()
+
+    def guard(self, app: Flask, endpoint: str) -> None:
+        """Give another credentials endpoint (the admin token endpoint) the same per-address limit."""
+        self.guarded.add(endpoint)
+        app.view_functions[endpoint] = self.limiter.shared_limit(
+            app.config["TRELLIS_TOKEN_RATELIMIT"], scope="credential-endpoints",
+            key_func=get_remote_address)(app.view_functions[endpoint])
 
     def strategy(self) -> RateLimiter:
         if self.fallback is not None and time.monotonic() < self.fallback_until:
@@ -135,9 +143,14 @@ class Limits:
             return max(1, breached.limit.get_expiry())
 
 
+def _credential_endpoint() -> bool:
+    return request.blueprint == OAUTH_BLUEPRINT or request.endpoint in current_app.extensions[
+        "trellis.ratelimit"].guarded
+
+
 def _identity() -> str:
-    """flask-limiter's name for a request: its endpoint on the OAuth blueprint; the API is counted by :func:`hit`."""
-    return (request.endpoint or "") if request.blueprint == OAUTH_BLUEPRINT else ""
+    """flask-limiter's name for a request: its endpoint on a credentials endpoint; the API is counted by :func:`hit`."""
+    return (request.endpoint or "") if _credential_endpoint() else ""
 
 
 def hit(token: Any) -> None:
@@ -153,9 +166,9 @@ def hit(token: Any) -> None:
 
 
 def _too_many(exceeded: RateLimitExceeded) -> Response:
-    """The OAuth endpoints' 429, in OAuth's JSON error shape."""
+    """The credentials endpoints' 429, in OAuth's JSON error shape."""
     seconds = current_app.extensions["trellis.ratelimit"].retry_after()
-    if request.blueprint != OAUTH_BLUEPRINT:  # no other limit is left to flask-limiter; rendered like any 429
+    if not _credential_endpoint():  # no other limit is left to flask-limiter; rendered like any 429
         return render(TooManyRequests(headers={"Retry-After": str(seconds)}))
     body = {"error": "temporarily_unavailable",
             "error_description": f"Too many requests from this address ({exceeded.description}); retry in {seconds} "

@@ -98,8 +98,33 @@ class Client(ClientMixin):
         return grant_type == "client_credentials"
 
 
+class StoredToken(TokenMixin):
+    """Authlib's view of a stored token (app or admin): the fields below are the ``tokens`` row's."""
+
+    client_id: str
+    scope: str
+    issued_at: int
+    expires_at: int
+    revoked: bool
+
+    def check_client(self, client):
+        return client.get_client_id() == self.client_id
+
+    def get_scope(self):
+        return self.scope
+
+    def get_expires_in(self):
+        return self.expires_at - self.issued_at
+
+    def is_expired(self):
+        return time.time() >= self.expires_at
+
+    def is_revoked(self):
+        return self.revoked
+
+
 @dataclass
-class Token(TokenMixin):
+class Token(StoredToken):
     token_hash: str
     client_id: str
     tenant: str
@@ -116,21 +141,6 @@ class Token(TokenMixin):
     dpa_expires: str | None = None
     pairwise_key: str | None = None  # set when the app receives pairwise user ids
     rate_limit: str | None = None
-
-    def check_client(self, client):
-        return client.get_client_id() == self.client_id
-
-    def get_scope(self):
-        return self.scope
-
-    def get_expires_in(self):
-        return self.expires_at - self.issued_at
-
-    def is_expired(self):
-        return time.time() >= self.expires_at
-
-    def is_revoked(self):
-        return self.revoked
 
 
 class ClientCredentials(grants.ClientCredentialsGrant):

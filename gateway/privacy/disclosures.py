@@ -317,19 +317,12 @@ def _as_dict(row: Any) -> dict[str, Any]:
     return entry
 
 
-def query(engine: Engine, tenant: str, *, client_id: str | None = None, since: str | date | datetime | None = None,
-          until: str | date | datetime | None = None, field: str | None = None, student_id: str | None = None,
-          limit: int = 100, after_seq: int | None = None) -> list[dict[str, Any]]:
-    """One tenant's entries in seq order, filtered; page with ``after_seq`` (the last seq of the previous page).
-
-    ``since`` is inclusive, ``until`` exclusive (a bare date includes that day). ``field`` matches entries whose
-    field list holds exactly that name; ``student_id`` goes through the (student, day, app) index.
-    """
+def _filtered(columns: Any, tenant: str, client_id: str | None, since: Any, until: Any, field: str | None,
+              student_id: str | None) -> Any:
+    """A SELECT of ``columns`` over one tenant's entries with the district's filters applied."""
     _text(tenant, "tenant", 64)
-    if not isinstance(limit, int) or limit < 1:
-        raise ValueError("limit must be a positive integer")
     d = disclosures.c
-    statement = select(disclosures).where(d.tenant == tenant)
+    statement = select(*columns).select_from(disclosures).where(d.tenant == tenant)
     if student_id is not None:
         # The index gives the (day, app) pairs; the entry itself must name the student (its JSON-quoted form).
         s = disclosure_student_days.c
@@ -350,8 +343,35 @@ def query(engine: Engine, tenant: str, *, client_id: str | None = None, since: s
         # Names cannot hold quotes or backslashes, so '"name"' matches exactly one element of the JSON array.
         pattern = '%"' + field.replace("_", "\\_") + '"%'
         statement = statement.where(d.fields.like(pattern, escape="\\"))
+    return statement
+
+
+def query(engine: Engine, tenant: str, *, client_id: str | None = None, since: str | date | datetime | None = None,
+          until: str | date | datetime | None = None, field: str | None = None, student_id: str | None = None,
+          limit: int = 100, after_seq: int | None = None) -> list[dict[str, Any]]:
+    """One tenant's entries in seq order, filtered; page with ``after_seq`` (the last seq of the previous page).
+
+    ``since`` is inclusive, ``until`` exclusive (a bare date includes that day). ``field`` matches entries whose
+    field list holds exactly that name; ``student_id`` goes through the (student, day, app) index.
+    """
+    if not isinstance(limit, int) or limit < 1:
+        raise ValueError("limit must be a positive integer")
+    statement = _filtered(disclosures.c, tenant, client_id, since, until, field, student_id)
     if after_seq is not None:
-        statement = statement.where(d.seq > after_seq)
-    statement = statement.order_by(d.seq).limit(min(limit, MAX_LIMIT))
+        statement = statement.where(disclosures.c.seq > after_seq)
+    statement = statement.order_by(disclosures.c.seq).limit(min(limit, MAX_LIMIT))
     with engine.connect() as conn:
         return [_as_dict(row) for row in conn.execute(statement)]
+
+
+def apps_summary(engine: Engine, tenant: str, *, since: str | date | datetime | None = None,
+                 until: str | date | datetime | None = None, field: str | None = None,
+                 student_id: str | None = None) -> list[dict[str, Any]]:
+    """Per app, how many matching entries and the first and last time: "which apps received field F"."""
+    d = disclosures.c
+    statement = _filtered((d.client_id, func.count().label("entries"), func.min(d.occurred_at).label("first"),
+                           func.max(d.occurred_at).label("last")), tenant, None, since, until, field, student_id)
+    statement = statement.group_by(d.client_id).order_by(d.client_id)
+    with engine.connect() as conn:
+        return [{"client_id": row.client_id, "entries": row.entries, "first": row.first, "last": row.last}
+                for row in conn.execute(statement)]

@@ -92,6 +92,23 @@ def test_disclosure_queries_by_app_dates_field_and_student(admin_a, admin_b, eng
         assert response.status_code == 400 and field in response.get_json()["fields"], query
 
 
+def test_which_apps_received_a_field(admin_a, admin_b, engine):
+    first, second = admin_a.create_app()["clientId"], admin_a.create_app(name="Maths")["clientId"]
+    record(engine, entry("d1", first, "2027-01-10", ["sourcedId", "birthDate"]))
+    record(engine, entry("d1", first, "2027-02-10", ["sourcedId", "birthDate"], ("s2",)))
+    record(engine, entry("d1", second, "2027-02-11", ["sourcedId", "givenName"]))
+    record(engine, entry("d2", "other-app", "2027-02-12", ["sourcedId", "birthDate"], ("z1",)))
+    apps = admin_a.get("/disclosures/apps?field=birthDate").get_json()["apps"]
+    assert apps == [{"app": first, "entries": 2, "firstAt": "2027-01-10T12:00:00.000Z",
+                     "lastAt": "2027-02-10T12:00:00.000Z"}]
+    assert [a["app"] for a in admin_a.get("/disclosures/apps?since=2027-02-01").get_json()["apps"]] == sorted(
+        [first, second])
+    assert [a["app"] for a in admin_a.get("/disclosures/apps?student=s2").get_json()["apps"]] == [first]
+    assert admin_b.get("/disclosures/apps?field=birthDate").get_json()["apps"][0]["app"] == "other-app"
+    response = admin_a.get("/disclosures/apps?limit=5")
+    assert response.status_code == 400 and "limit" in response.get_json()["fields"]
+
+
 def test_disclosure_verification_reports_only_ok_and_the_first_bad_seq(admin_a, engine):
     for day in ("2027-01-01", "2027-01-02", "2027-01-03"):
         record(engine, entry("d1", "app-x", day, ["sourcedId"]))

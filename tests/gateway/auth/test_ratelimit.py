@@ -123,6 +123,19 @@ def test_oauth_endpoints_are_limited_per_remote_address_in_oauth_json(make):
     assert elsewhere.status_code == 401
 
 
+def test_the_admin_token_endpoint_is_limited_per_remote_address_too(make):
+    gateway = make(TRELLIS_TOKEN_RATELIMIT="2/minute")
+    client = gateway.test_client()
+    wrong = basic("adm-nobody", "guess")
+    codes = [client.post("/admin/v1/token", data={"grant_type": "client_credentials"}, headers=wrong).status_code
+             for _ in range(3)]
+    assert codes == [401, 401, 429]
+    response = client.post("/admin/v1/token", data={"grant_type": "client_credentials"}, headers=wrong)
+    assert response.get_json()["error"] == "temporarily_unavailable"
+    retry_after(response)
+    assert client.get("/admin/v1/openapi.json").status_code == 200  # only the token endpoint is braked
+
+
 def test_api_requests_do_not_count_against_the_token_endpoint(make):
     gateway = make(TRELLIS_TOKEN_RATELIMIT="2/minute")
     client, headers = gateway.test_client(), bearer(gateway)  # one token request
