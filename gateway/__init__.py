@@ -21,6 +21,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.config.update({key: value for key, value in overrides.items() if not key.startswith("TRELLIS_")})
     logging.basicConfig(level=app.config["TRELLIS_LOG_LEVEL"].upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Authlib's DEBUG records carry issued access tokens and client objects: never below INFO, whatever the level.
+    logging.getLogger("authlib").setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
     if not app.config["TRELLIS_SECRET_KEY"]:
         import secrets
 

@@ -23,6 +23,7 @@ standard the request was addressed to: the OneRoster 1.2 ``imsx_StatusInfo`` obj
 from __future__ import annotations
 
 import logging
+import traceback
 import uuid
 
 import orjson
@@ -141,5 +142,15 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.error("unhandled %s on %s %s at %s", type(error).__name__, request.method, request.path, where(error))
         return render(InternalError())
+
+
+def where(error: BaseException) -> str:
+    """The innermost frames of an exception as ``file:line function``, never its message or arguments.
+
+    An exception's text may quote the data being processed (a student's name in a KeyError, a row in a driver
+    error), and logs must never hold student values; the frames are enough to find the fault.
+    """
+    frames = traceback.extract_tb(error.__traceback__)[-6:]
+    return " <- ".join(f"{frame.filename.rsplit('/', 2)[-1]}:{frame.lineno} {frame.name}" for frame in reversed(frames))

@@ -14,9 +14,11 @@ from dataclasses import field
 from functools import lru_cache
 from typing import Any
 
+from gateway.errors import BadRequest
 from gateway.errors import Forbidden
 from gateway.privacy import pairwise
 from gateway.privacy import scoping
+from gateway.privacy import writes
 from gateway.privacy.profiles import Profile
 from gateway.privacy.profiles import default_view
 from gateway.privacy.profiles import parse_profile
@@ -47,6 +49,16 @@ class AccessPolicy:
         if tree is None:
             raise Forbidden(f"This app's data profile does not include {class_name} records")
         return pairwise.withhold(tree, class_name, profile) if self.pairwise_key else tree
+
+    def check_write(self, class_name: str, doc: dict) -> None:
+        """Refuse a write carrying any field the app's profile does not let it write (no profile: no writes)."""
+        profile = app_profile(self.profile_xml, self.profile_name) if self.profile_xml else None
+        tree = profile.writable(class_name) if profile is not None else None
+        if tree is None:
+            raise Forbidden(f"This app's data profile does not allow writing {class_name} records")
+        refused = sorted(set(writes.unwritable(doc, tree)))
+        if refused:
+            raise BadRequest("This app's data profile does not allow writing: " + ", ".join(refused))
 
     def row_condition(self, compiler: Any, collection: Any) -> Any:
         """The SQL condition limiting the rows this app may see: its orgs, and students' opt-outs."""

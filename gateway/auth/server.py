@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
@@ -55,7 +56,7 @@ bp = Blueprint("oauth", __name__)
 class Client(ClientMixin):
     client_id: str
     tenant: str
-    credentials: list  # usable (credential_id, secret_hash, secret_sealed) rows
+    credentials: list = field(repr=False)  # usable (credential_id, secret_hash, secret_sealed) rows
     scopes: str
     status: str
     dpa_expires: str | None = None
