@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from adapters.mapping import Engine as MappingEngine
-from adapters.mapping import Inputs, MappingError, MappingErrors, Plan, load_plan
+from adapters.mapping import MappingError, MappingErrors, Plan, load_plan, open_inputs
 from adapters.mapping.engine import RuleStats
 from gateway.loading import FileStats, ImportReport, Putter, open_rejects, progress_reporter, run_transaction
 from gateway.storage.records import RecordWriter
@@ -62,7 +62,7 @@ def ingest(engine: Engine, mapping, source, district: str, *, mode: str = "snaps
     report = IngestReport(str(source), district, dry_run=dry_run, mapping=str(mapping), mode=mode)
     try:
         plan = plan or load_plan(mapping)
-        inputs = Inputs(source)
+        inputs = open_inputs(source)
     except MappingErrors as errors:
         for error in errors.errors:
             report.error(str(error))
@@ -71,7 +71,7 @@ def ingest(engine: Engine, mapping, source, district: str, *, mode: str = "snaps
         report.error(str(error))
         return report
     report.version = f"{plan.model.standard} {plan.model.version}"
-    rejects = open_rejects(report, rejects_path, str(source).rstrip("/\\") + ".rejects.csv",
+    rejects = open_rejects(report, rejects_path, _rejects_default(source),
                            skip_invalid=skip_invalid, dry_run=dry_run)
     with inputs:
         def body(conn):
@@ -82,8 +82,18 @@ def ingest(engine: Engine, mapping, source, district: str, *, mode: str = "snaps
     return report
 
 
+def _rejects_default(source) -> str:
+    """Beside a local source; for an API source (a URL), in the working directory, named after the host."""
+    text = str(source).rstrip("/\\")
+    if text.lower().startswith(("http://", "https://")):
+        from urllib.parse import urlsplit
+
+        return (urlsplit(text).hostname or "api") + ".rejects.csv"
+    return text + ".rejects.csv"
+
+
 class _Ingest:
-    def __init__(self, conn, plan: Plan, inputs: Inputs, report: IngestReport, skip_invalid: bool, rejects,
+    def __init__(self, conn, plan: Plan, inputs, report: IngestReport, skip_invalid: bool, rejects,
                  progress):
         self.conn, self.plan, self.report, self.rejects = conn, plan, report, rejects
         self.skip_invalid = skip_invalid

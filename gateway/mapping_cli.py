@@ -103,13 +103,13 @@ def _check_sample(plan, sample: str) -> int:
               help="records shown per rule (every rejected row is shown)")
 def mapping_preview(file: str, source: str, limit: int) -> None:
     """Show the records a mapping would produce from a source, and each rejected row's errors. Writes nothing."""
-    from adapters.mapping import Engine, Inputs, MappingError
+    from adapters.mapping import Engine, MappingError, open_inputs
 
     plan = _plan(file)
     shown: dict[str, int] = {}
     errors = 0
     try:
-        with Inputs(source) as inputs:
+        with open_inputs(source) as inputs:
             engine = Engine(plan, inputs)
             for outcome in engine.run():
                 if outcome.errors:

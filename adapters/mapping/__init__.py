@@ -14,6 +14,7 @@ from .engine import Engine, Outcome
 from .errors import MappingError, MappingErrors, RowError, SourceError
 from .loader import MAPPINGS_DIR, load_mapping
 from .sources import FORMATS, Format, Inputs, register
+from .sources_http import open_inputs
 
 
 def load_plan(path) -> Plan:
@@ -21,5 +22,5 @@ def load_plan(path) -> Plan:
     return compile_mapping(load_mapping(path))
 
 
-__all__ = ["Engine", "FORMATS", "Format", "Inputs", "MAPPINGS_DIR", "MappingError", "MappingErrors", "Outcome",
+__all__ = ["Engine", "FORMATS", "Format", "Inputs", "open_inputs", "MAPPINGS_DIR", "MappingError", "MappingErrors", "Outcome",
            "Plan", "RowError", "SourceError", "compile_mapping", "load_mapping", "load_plan", "register"]

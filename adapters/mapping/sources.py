@@ -346,17 +346,6 @@ class TsvFormat(CsvFormat):
     delimiter = "\t"
 
 
-@register
-class HttpFormat(Format):
-    """Reserved for the HTTP JSON API source (requests, paging, authentication): not implemented yet."""
-
-    name = "http"
-    options = frozenset({"url", "http", "records", "columns"})
-
-    def __init__(self, spec: SourceSpec):
-        raise MappingError(f"sources.{spec.name}: format 'http' is reserved for the HTTP JSON source, which is not "
-                           "available yet", *spec.declared)
-
-
 from . import sources_json  # noqa: E402,F401  (registers the json and jsonl formats)
 from . import sources_xml  # noqa: E402,F401  (registers the xml format)
+from . import sources_http  # noqa: E402,F401  (registers the http format)

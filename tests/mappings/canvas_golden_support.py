@@ -1,0 +1,46 @@
+"""Golden-file helpers for the bundled Canvas mappings (the same production and comparison as test_clever_golden.py,
+parameterised by mapping and golden directory). Regenerate with TRELLIS_UPDATE_GOLDEN=1 after an intended change, and
+review the diff."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from adapters.mapping import Engine, Inputs, load_plan
+
+
+def produce(mapping: Path, source: Path) -> tuple[dict, dict]:
+    """(records by type and sourcedId with the row they came from, report of errors, warnings and rule counts)."""
+    plan = load_plan(mapping)
+    with Inputs(source) as inputs:
+        engine = Engine(plan, inputs)
+        outcomes = list(engine.run())
+    produced: dict = {}
+    for outcome in outcomes:
+        for rtype, sid, doc in outcome.records:
+            content = {k: v for k, v in doc.items() if k not in ("status", "dateLastModified")}
+            produced.setdefault(rtype, {})[sid] = {"from": outcome.place, "record": content}
+    report = {
+        "errors": [f"{o.place}: {field}: {reason}" for o in outcomes for field, reason in o.errors],
+        "warnings": engine.warnings,
+        "rules": {s.rule: {"read": s.read, "produced": s.produced, "rejected": s.rejected,
+                           "duplicates": s.duplicates, "filtered": s.filtered} for s in engine.stats.values()},
+    }
+    return produced, report
+
+
+def compare(golden: Path, name: str, actual) -> None:
+    path = golden / name
+    if os.environ.get("TRELLIS_UPDATE_GOLDEN"):
+        golden.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(actual, indent=1, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
+    assert actual == json.loads(path.read_text(encoding="utf-8"))
+
+
+def check_golden(golden: Path, produced: dict, report: dict) -> None:
+    for rtype, records in produced.items():
+        compare(golden, f"{rtype}.json", records)
+    compare(golden, "report.json", report)
+    assert sorted(p.stem for p in golden.glob("*.json")) == sorted([*produced, "report"])
