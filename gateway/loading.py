@@ -103,10 +103,30 @@ def run_transaction(engine: Engine, report: ImportReport, body: Callable[[Connec
             report.committed = True
         else:
             transaction.rollback()
-            if report.errors and not dry_run:  # nothing was written: partial counts would mislead
+            # Nothing was (or, in an atomic dry run, would be) written: partial counts would mislead. A dry run with
+            # skip_invalid keeps them: they are what the real run would store.
+            if report.errors and not (dry_run and skip_invalid):
                 for stats in report.written_stats():
                     for key in COUNTS:
                         setattr(stats, key, 0)
+
+
+def outcome_line(report: ImportReport, verb: str, *, dry_run: bool, skip_invalid: bool) -> str:
+    """The last line a load command prints: what happened to the data, in one sentence."""
+    rate = f"{report.rows_read:,} rows in {report.seconds:.1f}s"
+    if report.committed:
+        if report.ok:
+            return f"{verb}: {rate}"
+        return f"{verb} the valid rows; {report.rejected:,} rejected rows written to {report.rejects_path}"
+    if dry_run:
+        if report.ok:
+            return f"dry run, nothing written: {rate}"
+        if skip_invalid and report.rejected:
+            return f"dry run, nothing written: {report.rejected:,} invalid rows would be rejected, the rest stored"
+        return "dry run, nothing written: the data has errors (see above), so a real run would write nothing"
+    if report.rejected:
+        return f"nothing written: {report.rejected:,} invalid rows (see above; --skip-invalid stores the rest)"
+    return "nothing written"
 
 
 def progress_reporter(progress) -> Callable[[str, int, int | None], None] | None:

@@ -15,6 +15,7 @@ from flask.cli import with_appcontext
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
+from gateway.loading import outcome_line
 from gateway.storage.db import get_engine
 from gateway.transfer_cli import _console, _fail, _progress
 
@@ -167,17 +168,7 @@ def ingest_command(mapping: str, source: str, district_id: str, mode: str, dry_r
     except OSError as error:
         _fail(f"{error.filename or source}: {error.strerror or error}")
     _print_report(report, mapping, source, district_id)
-    rate = f"{report.rows_read:,} rows in {report.seconds:.1f}s"
-    if report.committed and report.ok:
-        click.echo(f"ingested: {rate}")
-    elif report.committed:
-        click.echo(f"ingested the valid rows; {report.rejected:,} rejected rows written to {report.rejects_path}")
-    elif dry_run and report.ok:
-        click.echo(f"dry run, nothing written: {rate}")
-    elif report.rejected:
-        click.echo(f"nothing written: {report.rejected:,} invalid rows (see above; --skip-invalid stores the rest)")
-    else:
-        click.echo("nothing written")
+    click.echo(outcome_line(report, "ingested", dry_run=dry_run, skip_invalid=skip_invalid))
     sys.exit(0 if report.ok else 1)
 
 

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
+from gateway.loading import outcome_line
 from gateway.storage.db import get_engine
 
 COLUMNS = ("read", "created", "updated", "unchanged", "deleted", "rejected")
@@ -84,17 +85,7 @@ def import_oneroster_csv(path: str, district_id: str, dry_run: bool, skip_invali
         click.echo(error, err=True)
     if report.errors_omitted:
         click.echo(f"... and {report.errors_omitted:,} more errors", err=True)
-    rate = f"{report.rows_read:,} rows in {report.seconds:.1f}s"
-    if report.committed and report.ok:
-        click.echo(f"imported: {rate}")
-    elif report.committed:
-        click.echo(f"imported the valid rows; {report.rejected:,} rejected rows written to {report.rejects_path}")
-    elif dry_run and report.ok:
-        click.echo(f"dry run, nothing written: {rate}")
-    elif report.rejected:
-        click.echo(f"nothing written: {report.rejected:,} invalid rows (see above; --skip-invalid stores the rest)")
-    else:
-        click.echo("nothing written")
+    click.echo(outcome_line(report, "imported", dry_run=dry_run, skip_invalid=skip_invalid))
     sys.exit(0 if report.ok else 1)
 
 

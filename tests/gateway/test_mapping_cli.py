@@ -67,8 +67,13 @@ def test_ingest_atomic_then_skip_invalid_then_unchanged(app, engine, tmp_path):
     assert "students.csv,4," in rejects.read_text(encoding="utf-8")
     result = invoke(app, "ingest", "--mapping", MAPPING, "--source", str(CLEVER), "--district", "d1",
                     "--skip-invalid", "--rejects", str(rejects), "--dry-run", "--mode", "delta")
-    assert "dry run" not in result.stdout  # a rejected row: not ok
+    assert result.exit_code == 1  # a rejected row: not ok, and said so
+    assert "dry run, nothing written: 1 invalid rows would be rejected, the rest stored" in result.stdout
     assert "│ user " in result.stdout and "enrollment" in result.stdout
+    result = invoke(app, "ingest", "--mapping", MAPPING, "--source", str(CLEVER), "--district", "d2", "--dry-run")
+    assert "a real run would write nothing" in result.stdout
+    assert not any(cell.strip() not in {"", "0"} for line in result.stdout.splitlines() if line.startswith("│ user")
+                   for cell in line.split("│")[2:-1])  # no partial counts of an atomic run that would fail
 
 
 def test_ingest_reports_unreadable_input(app, tmp_path):
