@@ -1,7 +1,7 @@
-"""Golden-file helpers for the bundled Google Classroom, SIF US and OneRoster 1.1 mappings: the same production and
-comparison as test_clever_golden.py, parameterised by mapping, source and golden directory (and engine options, for
-delta runs against a simulated store). Regenerate with TRELLIS_UPDATE_GOLDEN=1 after an intended change, and review
-the diff."""
+"""Golden-file helpers for every bundled mapping: run a mapping on a source (a directory, zip, file or base URL) and
+compare the records and the report with golden files, parameterised by mapping, source and golden directory (and
+engine options, for delta runs against a simulated store). Regenerate with TRELLIS_UPDATE_GOLDEN=1 after an intended
+change, and review the diff."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ import json
 import os
 from pathlib import Path
 
-from adapters.mapping import Engine, Inputs, load_plan
+from adapters.mapping import Engine, load_plan, open_inputs
 
 
-def produce(mapping: Path, source: Path, **engine_options) -> tuple[dict, dict]:
+def produce(mapping: Path, source, **engine_options) -> tuple[dict, dict]:
     """(records by type and sourcedId with the place they came from, report of errors, warnings and rule counts).
     Warnings name the source directory as ``<source>`` so golden files do not depend on where the samples live."""
     plan = load_plan(mapping)
-    with Inputs(source) as inputs:
+    with open_inputs(source) as inputs:
         engine = Engine(plan, inputs, **engine_options)
         outcomes = list(engine.run())
     produced: dict = {}

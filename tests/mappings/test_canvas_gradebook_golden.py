@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from canvas_golden_support import check_golden, produce
+from bundled_golden_support import check_golden, produce
 from gateway.ingesting import ingest
 from helpers import REPO, SHARED
 

@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from canvas_golden_support import check_golden, produce
+from bundled_golden_support import check_golden, produce
 from gateway.ingesting import ingest
 from helpers import REPO, SHARED, V12
 

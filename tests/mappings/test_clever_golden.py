@@ -3,13 +3,12 @@ compared with golden files (regenerate with TRELLIS_UPDATE_GOLDEN=1 after an int
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 
 import pytest
+from bundled_golden_support import check_golden
+from bundled_golden_support import produce as run_mapping
 
-from adapters.mapping import Engine, Inputs, load_plan
 from helpers import REPO
 from helpers import SHARED
 
@@ -20,37 +19,12 @@ pytestmark = pytest.mark.skipif(not CLEVER.exists(), reason=f"Clever sample not 
 
 
 def produce(source) -> tuple[dict, dict]:
-    plan = load_plan(MAPPING)
-    with Inputs(source) as inputs:
-        engine = Engine(plan, inputs)
-        outcomes = list(engine.run())
-    produced: dict = {}
-    for outcome in outcomes:
-        for rtype, sid, doc in outcome.records:
-            content = {k: v for k, v in doc.items() if k not in ("status", "dateLastModified")}
-            produced.setdefault(rtype, {})[sid] = {"from": outcome.place, "record": content}
-    report = {
-        "errors": [f"{o.place}: {field}: {reason}" for o in outcomes for field, reason in o.errors],
-        "warnings": engine.warnings,
-        "rules": {s.rule: {"read": s.read, "produced": s.produced, "rejected": s.rejected,
-                           "duplicates": s.duplicates, "filtered": s.filtered} for s in engine.stats.values()},
-    }
-    return produced, report
-
-
-def compare(name: str, actual) -> None:
-    path = GOLDEN / name
-    if os.environ.get("TRELLIS_UPDATE_GOLDEN"):
-        path.write_text(json.dumps(actual, indent=1, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
-    assert actual == json.loads(path.read_text(encoding="utf-8"))
+    return run_mapping(MAPPING, source)
 
 
 def test_records_match_the_golden_files():
     produced, report = produce(CLEVER)
-    for rtype, records in produced.items():
-        compare(f"{rtype}.json", records)
-    compare("report.json", report)
-    assert sorted(p.stem for p in GOLDEN.glob("*.json")) == sorted([*produced, "report"])
+    check_golden(GOLDEN, produced, report)
 
 
 def test_planted_edge_cases():

@@ -10,9 +10,8 @@ import json
 
 import pytest
 
-from adapters.mapping import Engine, load_plan
-from adapters.mapping.sources_http import UrlInputs
 from bundled_golden_support import check_golden
+from bundled_golden_support import produce as run_mapping
 from helpers import REPO
 from helpers import SHARED
 from http_fixture import ApiServer, oauth_token_route, reply
@@ -79,22 +78,7 @@ def credentials(monkeypatch):
 
 
 def produce(mapping: str, api: ApiServer) -> tuple[dict, dict]:
-    plan = load_plan(MAPPINGS / mapping)
-    with UrlInputs(api.url) as inputs:
-        engine = Engine(plan, inputs)
-        outcomes = list(engine.run())
-    produced: dict = {}
-    for outcome in outcomes:
-        for rtype, sid, doc in outcome.records:
-            content = {k: v for k, v in doc.items() if k not in ("status", "dateLastModified")}
-            produced.setdefault(rtype, {})[sid] = {"from": outcome.place, "record": content}
-    report = {
-        "errors": [f"{o.place}: {field}: {reason}" for o in outcomes for field, reason in o.errors],
-        "warnings": engine.warnings,
-        "rules": {s.rule: {"read": s.read, "produced": s.produced, "rejected": s.rejected,
-                           "duplicates": s.duplicates, "filtered": s.filtered} for s in engine.stats.values()},
-    }
-    return produced, report
+    return run_mapping(MAPPINGS / mapping, api.url)
 
 
 def by(records: dict, member: str, value):
