@@ -14,6 +14,7 @@ from datetime import datetime
 from datetime import timezone
 from typing import Any
 from typing import Iterable
+from typing import Iterator
 
 import orjson
 from sqlalchemy import Connection
@@ -172,10 +173,16 @@ class RecordWriter:
 
     def active_ids(self, rtype: str, where: Any = None) -> set[str]:
         """Ids of the active records of a type (optionally narrowed), for bulk-file tombstoning."""
+        return set(self.iter_active_ids(rtype, where))
+
+    def iter_active_ids(self, rtype: str, where: Any = None) -> Iterator[str]:
+        """The same ids streamed in batches, so a caller comparing a million of them need not hold them twice."""
         condition = and_(records.c.tenant == self.tenant, records.c.type == rtype, records.c.status == ACTIVE)
         if where is not None:
             condition = and_(condition, where)
-        return {row.sourced_id for row in self.conn.execute(select(records.c.sourced_id).where(condition))}
+        result = self.conn.execute(select(records.c.sourced_id).where(condition).execution_options(yield_per=5000))
+        for sourced_ids in result.scalars().partitions():
+            yield from sourced_ids
 
     def close(self) -> dict[str, Counter]:
         self.flush()
