@@ -79,6 +79,9 @@ def timed_page(client, headers, url, runs: int = 30) -> float:
     return statistics.median(samples) * 1000
 
 
+ROUNDS = 2  # throughput runs per server, interleaved; the best is kept
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -157,10 +160,16 @@ def measure(backend: str, url: str, bundle: str, seconds: float) -> dict:
     # One app sends hundreds of requests a second: its rate limit is lifted (the limiter's own cost is still paid).
     env = dict(os.environ, TRELLIS_DATABASE_URL=url, BENCH_DISTRICT=DISTRICT, TRELLIS_LOG_LEVEL="WARNING",
                TRELLIS_RATELIMIT_DEFAULT="1000000/second")
-    result["ceiling"] = serve_and_load("bench.minimal_app:app", "/users", {}, env, seconds)
-    result["trellis_nolog"] = serve_and_load("wsgi:app", USERS + "?limit=100", headers,
-                                             dict(env, TRELLIS_DISCLOSURE_LOG="false"), seconds)
-    result["trellis"] = serve_and_load("wsgi:app", USERS + "?limit=100", headers, env, seconds)
+    # Each server is measured ROUNDS times, interleaved, and its best run kept: on a shared machine a neighbour's
+    # burst only ever lowers a figure, so the best run is the least disturbed one, and the ratios compare like with like.
+    runs: dict[str, list[dict]] = {"ceiling": [], "trellis_nolog": [], "trellis": []}
+    for _ in range(ROUNDS):
+        runs["ceiling"].append(serve_and_load("bench.minimal_app:app", "/users", {}, env, seconds))
+        runs["trellis_nolog"].append(serve_and_load("wsgi:app", USERS + "?limit=100", headers,
+                                                    dict(env, TRELLIS_DISCLOSURE_LOG="false"), seconds))
+        runs["trellis"].append(serve_and_load("wsgi:app", USERS + "?limit=100", headers, env, seconds))
+    for key, measured in runs.items():
+        result[key] = max(measured, key=lambda run: run["requests_per_s"])
     print(f"[{backend}] pages first {result['first_page_ms']:.2f} ms, last {result['last_page_ms']:.2f} ms; rps "
           f"{result['trellis_nolog']['requests_per_s']:.0f} (log {result['trellis']['requests_per_s']:.0f}) vs "
           f"ceiling {result['ceiling']['requests_per_s']:.0f}", flush=True)
@@ -218,7 +227,8 @@ def report(results: list[dict], students: int, command: str, mapping: dict | Non
         lines.append(f"| {r['backend']} | {r['users']:,} | {r['first_page_ms']:.2f} ms | {r['last_page_ms']:.2f} ms | "
                      f"{r['last_page_ms'] / r['first_page_ms']:.2f} | {r['sorted_first_ms']:.1f} / "
                      f"{r['sorted_last_ms']:.1f} ms |")
-    lines += ["", "## Throughput (gunicorn, 2 sync workers, 8 connections on loopback)", "",
+    lines += ["", f"## Throughput (gunicorn, 2 sync workers, 8 connections on loopback, best of {ROUNDS} interleaved "
+              "runs)", "",
               "Trellis is measured twice: without the disclosure log (`TRELLIS_DISCLOSURE_LOG=false`, the foundation's "
               "figure) and with it (the default: one hash-chained log entry per response that discloses student "
               "data; every `/users` page does).", "",
