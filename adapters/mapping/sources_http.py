@@ -82,7 +82,7 @@ from urllib3.util.retry import Retry
 from .errors import MappingError, SourceError
 from .functions import text
 from .sources import Format, Inputs, SourceSpec, register
-from .sources_json import _MISSING, _path, flatten
+from .sources_json import _MISSING, _path, record_row
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 MAX_RETRY_AFTER = 60.0  # seconds: a server asking for longer is waited on no more than this per retry
@@ -560,16 +560,10 @@ class HttpFormat(Format):
                 return
             records = self._records(body, path, number)
             for index, record in enumerate(records or ()):
-                where = f"{path} page {number} record {index}"
-                if not isinstance(record, dict):
-                    yield where, {}, f"record: not an object ({type(record).__name__})"
-                    continue
-                row = flatten(record)
-                for name, member in columns.items():
-                    value = _path(record, member)
-                    row[name] = None if value is _MISSING else value
-                self._check_required(row, f"{self.label}:{where}")
-                yield where, row, None
+                where, row, problem = record_row(record, columns, f"{path} page {number} record {index}")
+                if problem is None:
+                    self._check_required(row, f"{self.label}:{where}")
+                yield where, row, problem
             count = len(records or ())
             seen += count
             url, params = self._next(kind, body, response, url, params, count, seen, number)

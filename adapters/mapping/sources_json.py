@@ -39,6 +39,18 @@ def _path(document, path: str | None):
 _MISSING = object()
 
 
+def record_row(record, columns: dict, where: str) -> tuple:
+    """One JSON record as a source row ``(where, row, problem)``: its flattened members plus the declared ``columns``
+    (name -> member path). Shared by the json, jsonl and http formats."""
+    if not isinstance(record, dict):
+        return where, {}, f"record: not an object ({type(record).__name__})"
+    row = flatten(record)
+    for name, member in columns.items():
+        value = _path(record, member)
+        row[name] = None if value is _MISSING else value
+    return where, row, None
+
+
 @register
 class JsonFormat(Format):
     """A JSON document (parsed whole): ``records`` is the dotted path to the list of records (an object found
@@ -58,15 +70,7 @@ class JsonFormat(Format):
         columns = self.spec.options.get("columns") or {}
         prefix = path or ""
         for index, record in enumerate(items):
-            at = f"{prefix}[{index}]"
-            if not isinstance(record, dict):
-                yield at, {}, f"record: not an object ({type(record).__name__})"
-                continue
-            row = flatten(record)
-            for name, member in columns.items():
-                value = _path(record, member)
-                row[name] = None if value is _MISSING else value
-            yield at, row, None
+            yield record_row(record, columns, f"{prefix}[{index}]")
 
     def rows(self, inputs: Inputs, wanted: set) -> Iterator[tuple]:
         raw = self.read_all(inputs)
