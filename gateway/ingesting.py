@@ -54,8 +54,10 @@ class IngestReport(ImportReport):
 
 
 def ingest(engine: Engine, mapping, source, district: str, *, mode: str = "snapshot", dry_run: bool = False,
-           skip_invalid: bool = False, rejects_path=None, progress=None, plan: Plan | None = None) -> IngestReport:
-    """Run a mapping over a source (directory, zip or file) into a district. Bad input never raises: see errors."""
+           skip_invalid: bool = False, rejects_path=None, progress=None, plan: Plan | None = None,
+           params: dict | None = None) -> IngestReport:
+    """Run a mapping over a source (directory, zip or file) into a district, with the run parameters the mapping
+    declares (``params``: name -> value). Bad input never raises: see errors."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
     started = time.perf_counter()
@@ -75,7 +77,8 @@ def ingest(engine: Engine, mapping, source, district: str, *, mode: str = "snaps
                            skip_invalid=skip_invalid, dry_run=dry_run)
     with inputs:
         def body(conn):
-            _Ingest(conn, plan, inputs, report, skip_invalid, rejects and csv.writer(rejects), progress).execute()
+            _Ingest(conn, plan, inputs, report, skip_invalid, rejects and csv.writer(rejects), progress,
+                    params).execute()
         run_transaction(engine, report, body, dry_run=dry_run, skip_invalid=skip_invalid, fatal=(MappingError,),
                         rejects=rejects)
     report.seconds = time.perf_counter() - started
@@ -94,12 +97,12 @@ def _rejects_default(source) -> str:
 
 class _Ingest:
     def __init__(self, conn, plan: Plan, inputs, report: IngestReport, skip_invalid: bool, rejects,
-                 progress):
+                 progress, params: dict | None = None):
         self.conn, self.plan, self.report, self.rejects = conn, plan, report, rejects
         self.skip_invalid = skip_invalid
         self.writer = RecordWriter(conn, report.district)
         self.engine = MappingEngine(plan, inputs, existing=self.writer.active_ids, snapshot=report.mode == "snapshot",
-                                    now=self.writer.now, progress=progress_reporter(progress))
+                                    now=self.writer.now, progress=progress_reporter(progress), params=params)
         report.rules = self.engine.stats
         report.records = {rtype: FileStats(report.mode) for rtype in plan.covered}
 
@@ -113,7 +116,7 @@ class _Ingest:
                     continue
                 if writing:
                     for rtype, sourced_id, doc in outcome.records:
-                        put(rtype, sourced_id, doc)
+                        put(rtype, sourced_id, doc, doc["status"])  # the mapping's `delete` may say tobedeleted
         finally:
             report.sources = dict(self.engine.source_rows)
             report.reasons = self.engine.reasons
@@ -123,10 +126,13 @@ class _Ingest:
         if writing and report.mode == "snapshot":
             ran = {r.rtype for r in self.plan.rules if self._present(r.source)}
             for rtype in self.plan.covered:
-                if rtype in ran:  # stream the stored ids: a million of them are not held twice
+                # Nothing to compare for a type the district did not have; otherwise stream the stored ids, so a
+                # million of them are not held twice.
+                if rtype in ran and self.writer.had_records(rtype):
                     seen, rejected = self.engine.seen[rtype], self.engine.rejected[rtype]
                     gone = [sid for sid in self.writer.iter_active_ids(rtype) if sid not in seen and sid not in rejected]
                     self.writer.tombstone(rtype, sorted(gone))
+        self.engine.release()
         for rtype, counter in self.writer.close().items():
             stats = report.records.setdefault(rtype, FileStats(report.mode))
             for key in ("created", "updated", "unchanged", "deleted"):

@@ -13,7 +13,7 @@ from typing import Callable
 from sqlalchemy import Connection, Engine, text
 
 from gateway.auth.registry import ensure_district
-from gateway.storage.records import RecordWriter
+from gateway.storage.records import ACTIVE, RecordWriter
 
 MAX_ERRORS = 200
 TICK = 2000
@@ -154,8 +154,8 @@ class Putter:
         self.conn, self.writer, self.puts = conn, writer, 0
         self.analyze = conn.dialect.name == "postgresql"
 
-    def __call__(self, rtype: str, sourced_id: str, doc: dict) -> None:
-        self.writer.put(rtype, sourced_id, doc)
+    def __call__(self, rtype: str, sourced_id: str, doc: dict, status: str = ACTIVE) -> None:
+        self.writer.put(rtype, sourced_id, doc, status)
         self.puts += 1
         if self.analyze and self.puts % ANALYZE_EVERY == 0:
             self.conn.execute(text("ANALYZE records, record_links"))

@@ -39,6 +39,19 @@ def mapping_group() -> None:
     """Mapping files: translate a source system's export into Trellis records."""
 
 
+def _params(pairs) -> dict:
+    """--param name=value (repeatable) as a dict; a malformed one ends the command with a clear line."""
+    from adapters.mapping.parameters import parse_assignments
+
+    try:
+        return parse_assignments(pairs)
+    except ValueError as error:
+        _fail(str(error))
+
+
+PARAM_HELP = "a run parameter declared by the mapping, as name=value (repeatable)"
+
+
 @mapping_group.command("check")
 @click.argument("file")
 @click.option("--sample", "sample", default=None, help="a sample export (directory, zip or file): check its columns")
@@ -49,6 +62,10 @@ def mapping_check(file: str, sample: str | None) -> None:
     kinds = ", ".join(dict.fromkeys(r.cls for r in plan.rules))
     click.echo(f"{file}: {_count(plan.rules, 'record rule')} ({kinds}), {_count(plan.sources, 'source')}, "
                f"{_count(plan.crosswalks, 'crosswalk')}, {_count(plan.lookups, 'lookup table')}")
+    for parameter in (plan.parameters or {}).values():
+        default = "required" if parameter.required else f"default {parameter.default!r}"
+        about = f": {parameter.description}" if parameter.description else ""
+        click.echo(f"parameter {parameter.name} ({parameter.format}, {default}){about}")
     if problems:
         _fail(f"{file}: {problems} problem{'s' if problems > 1 else ''} with the sample {sample}")
     click.echo("ok" + (f": the sample {sample} has every required column" if sample else ""))
@@ -102,16 +119,18 @@ def _check_sample(plan, sample: str) -> int:
 @click.option("--source", "source", required=True, help="the export: a directory, a zip or a file")
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(min=0),
               help="records shown per rule (every rejected row is shown)")
-def mapping_preview(file: str, source: str, limit: int) -> None:
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help=PARAM_HELP)
+def mapping_preview(file: str, source: str, limit: int, params: tuple) -> None:
     """Show the records a mapping would produce from a source, and each rejected row's errors. Writes nothing."""
     from adapters.mapping import Engine, MappingError, open_inputs
 
     plan = _plan(file)
+    values = _params(params)
     shown: dict[str, int] = {}
     errors = 0
     try:
         with open_inputs(source) as inputs:
-            engine = Engine(plan, inputs)
+            engine = Engine(plan, inputs, params=values)
             for outcome in engine.run():
                 if outcome.errors:
                     errors += 1
@@ -124,7 +143,8 @@ def mapping_preview(file: str, source: str, limit: int) -> None:
                 shown[outcome.rule] = shown.get(outcome.rule, 0) + 1
                 for rtype, _sid, doc in outcome.records:
                     content = {k: v for k, v in doc.items() if k not in ("status", "dateLastModified")}
-                    click.echo(f"{outcome.place} {outcome.rule} -> {rtype} "
+                    status = "" if doc.get("status", "active") == "active" else f" ({doc['status']})"
+                    click.echo(f"{outcome.place} {outcome.rule} -> {rtype}{status} "
                                f"{orjson.dumps(content).decode()}")
     except MappingError as error:
         _fail(str(error))
@@ -153,16 +173,19 @@ def mapping_preview(file: str, source: str, limit: int) -> None:
 @click.option("--skip-invalid", is_flag=True, help="store the valid rows, write the invalid ones to the rejects file")
 @click.option("--rejects", "rejects_path", default=None,
               help="with --skip-invalid: where to write the rejected rows (default: SOURCE.rejects.csv)")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help=PARAM_HELP)
 @with_appcontext
 def ingest_command(mapping: str, source: str, district_id: str, mode: str, dry_run: bool, skip_invalid: bool,
-                   rejects_path: str | None) -> None:
+                   rejects_path: str | None, params: tuple) -> None:
     """Ingest a source through a mapping file into a district (atomic unless --skip-invalid)."""
     from gateway.ingesting import ingest
 
+    values = _params(params)
     try:
         with _progress(_console(stderr=True)) as progress:
             report = ingest(get_engine(), mapping, source, district_id, mode=mode, dry_run=dry_run,
-                            skip_invalid=skip_invalid, rejects_path=rejects_path, progress=progress)
+                            skip_invalid=skip_invalid, rejects_path=rejects_path, progress=progress,
+                            params=values)
     except SQLAlchemyError as error:
         _fail(f"database: {type(error).__name__}: {str(error).splitlines()[0]}")
     except OSError as error:

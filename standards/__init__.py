@@ -1,4 +1,5 @@
-"""Machine-readable standard definitions (OneRoster 1.2 / 1.1): information model, CSV binding, validation.
+"""Machine-readable standard definitions (OneRoster 1.2 / 1.1, Ed-Fi DS 5.1): information models, CSV binding,
+validation.
 
 Self-contained on purpose: gateway/ and adapters/ import from here, never the other way round.
 """

@@ -1,15 +1,20 @@
-"""Machine-readable OneRoster information models (1.2 and 1.1) as frozen dataclasses.
+"""Machine-readable information models (OneRoster 1.2 and 1.1, Ed-Fi Data Standard 5.1) as frozen dataclasses.
 
 Why: validation, privacy tiers, CSV mapping and API serialisation must agree on one definition of every field; the
-JSON files under standards/oneroster/ are generated from the official specs (standards/tools/generate_oneroster.py)
-and loaded here once per process.
+JSON files under standards/oneroster/ and standards/edfi/ are generated from the official specs
+(standards/tools/generate_oneroster.py, generate_edfi.py) and loaded here once per process, in one shape for both
+standards so that no consumer needs code per standard or per resource.
 
-Field types: string, date, datetime, uri, integer, number, boolean (1.1 JSON booleans), boolstring (1.2 "true"/"false"),
-ref (GUIDRef; `ref` names the target type), object (nested class named by `cls`), metadata (free object).
+Field types: string, date, datetime, time, uri, integer, number, boolean (1.1 and Ed-Fi JSON booleans), boolstring
+(1.2 "true"/"false"), ref (GUIDRef; `ref` names the target type), object (nested class named by `cls`; in Ed-Fi a
+natural-key reference when `ref` names the referenced resource), descriptor (Ed-Fi descriptor URI
+"uri://ed-fi.org/SexDescriptor#Female"; `ref` names the descriptor), metadata (free object).
+Ed-Fi classes also carry their natural key (`ClassDef.identity`) and the store's record type (`record_type`).
 """
 from __future__ import annotations
 
 import functools
+import gzip
 import json
 import re
 from dataclasses import dataclass, field as dc_field
@@ -18,10 +23,12 @@ from types import MappingProxyType
 from typing import Mapping
 
 _ROOT = Path(__file__).resolve().parent
-_FOLDERS = {("oneroster", "1.2"): "oneroster/v1p2", ("oneroster", "1.1"): "oneroster/v1p1"}
+_FOLDERS = {("oneroster", "1.2"): "oneroster/v1p2", ("oneroster", "1.1"): "oneroster/v1p1",
+            ("edfi", "5.1"): "edfi/v5p1"}
+_ALIASES = {("edfi", "5"): "5.1", ("edfi", "5.1.0"): "5.1"}  # the newest minor version kept for a major one
 _INDEX = re.compile(r"\[\d*\]")
-TYPES = frozenset({"string", "date", "datetime", "uri", "integer", "number", "boolean", "boolstring", "ref",
-                   "object", "metadata"})
+TYPES = frozenset({"string", "date", "datetime", "time", "uri", "integer", "number", "boolean", "boolstring", "ref",
+                   "object", "descriptor", "metadata"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +44,11 @@ class FieldDef:
     cls: str | None
     tier: int
     description: str
-    pattern: str | None = None  # non-ext alternative pattern (LearningObjective*.source)
+    pattern: str | None = None  # enum: non-ext alternative (LearningObjective*.source); string: must match (Ed-Fi)
+    max_length: int | None = None  # string lengths and numeric bounds (Ed-Fi)
+    min_length: int | None = None
+    minimum: int | float | None = None
+    maximum: int | float | None = None
 
 
 def _ref_subfields(target: str, tier: int) -> Mapping[str, FieldDef]:
@@ -60,6 +71,13 @@ class ClassDef:
     open: bool = False  # additionalProperties: true (only Credential in 1.2)
     service: str = ""
     description: str = ""
+    # Ed-Fi: kind (resource, descriptor, enumeration, abstract, reference or "" for a nested object), natural key
+    # (dotted paths; for a reference, its members in the order of the referenced resource's identity), the store's
+    # record type, and key unification (pairs of paths whose values must be equal).
+    kind: str = ""
+    identity: tuple[str, ...] = ()
+    record_type: str = ""
+    equal: tuple[tuple[str, str], ...] = ()
     _classes: Mapping[str, "ClassDef"] = dc_field(default_factory=lambda: MappingProxyType({}), repr=False,
                                                  compare=False)
 
@@ -125,7 +143,8 @@ def _field(d: dict) -> FieldDef:
     return FieldDef(
         name=d["name"], type=d["type"], required=d["required"], many=d["many"], min_items=d["min_items"],
         enum=tuple(d["enum"]) if d["enum"] is not None else None, ext=d["ext"], ref=d["ref"], cls=d["cls"],
-        tier=d["tier"], description=d["description"], pattern=d.get("pattern"),
+        tier=d["tier"], description=d["description"], pattern=d.get("pattern"), max_length=d.get("max_length"),
+        min_length=d.get("min_length"), minimum=d.get("minimum"), maximum=d.get("maximum"),
     )
 
 
@@ -136,7 +155,9 @@ def model_from_dict(data: dict) -> ModelDef:
     for name, c in data["classes"].items():
         fields = MappingProxyType({f["name"]: _field(f) for f in c["fields"]})
         registry[name] = ClassDef(name, c["base"], fields, c.get("open", False), c.get("service", ""),
-                                  c.get("description", ""), view)
+                                  c.get("description", ""), kind=c.get("kind", ""),
+                                  identity=tuple(c.get("identity", ())), record_type=c.get("recordType", ""),
+                                  equal=tuple(tuple(pair) for pair in c.get("equal", ())), _classes=view)
     for c in registry.values():
         for f in c.fields.values():
             if f.type == "object" and f.cls not in registry:
@@ -146,11 +167,18 @@ def model_from_dict(data: dict) -> ModelDef:
                     tuple(data.get("corrections", ())))
 
 
-@functools.cache
 def load_model(standard: str, version: str) -> ModelDef:
-    """Load standards/<standard>/v<x>p<y>/model.json once per process."""
-    folder = _FOLDERS.get((standard, version))
-    if folder is None:
-        raise ValueError(f"no model for {standard} {version}; known: {sorted(_FOLDERS)}")
-    data = json.loads((_ROOT / folder / "model.json").read_text(encoding="utf-8"))
-    return model_from_dict(data)
+    """Load standards/<standard>/v<x>p<y>/model.json (or model.json.gz) once per process; "edfi" "5" is 5.1."""
+    version = _ALIASES.get((standard, version), version)
+    if (standard, version) not in _FOLDERS:
+        known = ", ".join(f"{s} {v}" for s, v in sorted({*_FOLDERS, *_ALIASES}))
+        raise ValueError(f"no model for {standard} {version}; known: {known}")
+    return _load(standard, version)
+
+
+@functools.cache
+def _load(standard: str, version: str) -> ModelDef:
+    folder = _ROOT / _FOLDERS[(standard, version)]
+    plain = folder / "model.json"
+    raw = plain.read_bytes() if plain.exists() else gzip.decompress((folder / "model.json.gz").read_bytes())
+    return model_from_dict(json.loads(raw))

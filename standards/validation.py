@@ -11,6 +11,9 @@ optional fields may be absent or null; types per FieldDef.type (date = real YYYY
 Z or an offset, boolstring = "true"/"false", boolean = JSON true/false); enumerations, plus `ext:` terms where the
 field is extensible; GUIDRefs need a sourcedId and a type equal to the expected target (href optional on input);
 nested objects recursively; unknown fields are errors except inside metadata and in open classes.
+Ed-Fi adds: string lengths and patterns, numeric bounds, time = HH:MM:SS, descriptor = a "namespace#codeValue" URI
+(uri://ed-fi.org/SexDescriptor#Female), references as nested objects of the referenced resource's key, and key
+unification (ClassDef.equal: two paths whose values must agree). Reasons never quote more than 40 characters.
 The error path of the whole document when it is not an object is "".
 """
 from __future__ import annotations
@@ -18,7 +21,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Callable
 
 from .model import ClassDef, FieldDef, ModelDef
@@ -31,6 +34,12 @@ _EXT = re.compile(r"ext:[a-zA-Z0-9.\-_]+")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})", re.ASCII)
 _WS = re.compile(r"\s")
+_TIME = re.compile(r"\d{2}:\d{2}:\d{2}(?:\.\d+)?", re.ASCII)
+DESCRIPTOR_MAX = 306  # namespace (255) + "#" + codeValue (50)
+# The Ed-Fi JSON Schemas use three patterns; say what they mean instead of quoting them.
+_PATTERN_REASONS = {r"^(?!\s).*(?<!\s)$": "must not start or end with whitespace",
+                    r"^(?!\s)(.*\S)$": "must not start or end with whitespace",
+                    r"^(?!\s*$).+": "must not be blank"}
 _REF_KEYS = frozenset({"href", "sourcedId", "type"})
 
 
@@ -69,6 +78,71 @@ def _datetime_str(v: str):
         datetime.fromisoformat(v)
     except ValueError:
         return "not a real date-time"
+    return None
+
+
+def _limited_string(f: FieldDef, required: bool):
+    """A string with Ed-Fi limits (lengths, pattern); plain strings keep the cheaper :func:`_string`."""
+    most, least = f.max_length, f.min_length or 0
+    pattern = re.compile(f.pattern) if f.pattern else None
+    pattern_reason = _PATTERN_REASONS.get(f.pattern or "", f"does not match the pattern {f.pattern}")
+
+    def check(v):
+        if type(v) is not str:
+            return "not a string"
+        if not v:
+            if required:
+                return "must not be empty"
+            return f"shorter than {least} characters" if least else None
+        if most is not None and len(v) > most:
+            return f"longer than {most} characters ({len(v)})"
+        if len(v) < least:
+            return f"shorter than {least} characters ({len(v)})"
+        if pattern is not None and not pattern.search(v):
+            return pattern_reason
+        return None
+    return check
+
+
+def _bounded(base: Callable, f: FieldDef):
+    """A number check plus the field's minimum/maximum."""
+    low, high = f.minimum, f.maximum
+
+    def check(v):
+        r = base(v)
+        if r:
+            return r
+        if low is not None and v < low:
+            return f"{v} is less than {low}"
+        if high is not None and v > high:
+            return f"{v} is more than {high}"
+        return None
+    return check
+
+
+@functools.lru_cache(maxsize=1024)
+def _time_str(v: str):
+    if not _TIME.fullmatch(v):
+        return "not a time (HH:MM:SS)"
+    try:
+        time.fromisoformat(v)
+    except ValueError:
+        return "not a real time"
+    return None
+
+
+def _time(v):
+    return _time_str(v) if type(v) is str else "not a time (HH:MM:SS)"
+
+
+def _descriptor(v):
+    if type(v) is not str:
+        return "not a string"
+    if len(v) > DESCRIPTOR_MAX:
+        return f"longer than {DESCRIPTOR_MAX} characters ({len(v)})"
+    namespace, hash_, code = v.partition("#")
+    if not namespace or not hash_ or not code or _WS.match(v) or _WS.search(v[-1]):
+        return f"{_show(v)} is not a descriptor URI (namespace#codeValue)"
     return None
 
 
@@ -131,8 +205,8 @@ def _enum(f: FieldDef, required: bool):
     return check
 
 
-_SCALARS = {"date": _date, "datetime": _datetime, "uri": _uri, "integer": _integer, "number": _number,
-            "boolean": _boolean, "boolstring": _boolstring, "metadata": _metadata}
+_SCALARS = {"date": _date, "datetime": _datetime, "time": _time, "uri": _uri, "integer": _integer, "number": _number,
+            "boolean": _boolean, "boolstring": _boolstring, "metadata": _metadata, "descriptor": _descriptor}
 
 
 class _Compiler:
@@ -148,7 +222,12 @@ class _Compiler:
             return True, self.object_check(f.cls)
         if f.type == "string":
             required = f.required and not f.many
-            return False, (_enum(f, required) if f.enum else _string(required))
+            if f.enum:
+                return False, _enum(f, required)
+            limited = f.max_length is not None or f.min_length or f.pattern
+            return False, (_limited_string(f, required) if limited else _string(required))
+        if f.type in ("integer", "number") and (f.minimum is not None or f.maximum is not None):
+            return False, _bounded(_SCALARS[f.type], f)
         if f.type in _SCALARS:
             return False, _SCALARS[f.type]
         raise ValueError(f"cannot validate type {f.type!r} of {f.name}")
@@ -217,6 +296,8 @@ class _Compiler:
         required = tuple(f.name for f in cdef.fields.values() if f.required)
         required_set = frozenset(required)
         is_open = cdef.open
+        equal = tuple((a, tuple(a.replace("[*]", "").split(".")), b, tuple(b.replace("[*]", "").split(".")))
+                      for a, b in cdef.equal)
 
         def run(doc, path, errs):
             if type(doc) is not dict:
@@ -243,9 +324,30 @@ class _Compiler:
                 for k in required:
                     if doc.get(k) is None:
                         errs.append((prefix + k, MISSING))
+            for a, a_parts, b, b_parts in equal:
+                wanted = set(_values(doc, b_parts))
+                if len(wanted) == 1:
+                    target = next(iter(wanted))
+                    if any(v != target for v in _values(doc, a_parts)):
+                        errs.append((prefix + a, f"must equal {b} ({_show(target)})"))
 
         self.objects[name] = run
         return run
+
+
+def _values(doc, parts: tuple) -> list:
+    """Scalar values at a dotted path, descending into lists (key unification paths such as sessions[*].x)."""
+    values = [doc]
+    for part in parts:
+        nxt = []
+        for v in values:
+            v = v.get(part) if type(v) is dict else None
+            if type(v) is list:
+                nxt.extend(v)
+            elif v is not None:
+                nxt.append(v)
+        values = nxt
+    return [v for v in values if type(v) is not dict and type(v) is not list]
 
 
 def compile_validator(model: ModelDef, class_name: str) -> Validator:

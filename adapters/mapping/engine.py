@@ -8,7 +8,8 @@ dedupe, validation against the standard's definition, duplicate ids, and referen
 
     engine = Engine(plan, inputs)
     for outcome in engine.run():      # one Outcome per row that produced records or failed
-        outcome.records               # [(rtype, sourcedId, doc)]; empty when rejected
+        outcome.records               # [(rtype, sourcedId, doc)]; empty when rejected; doc["status"] is
+                                      # "active", or "tobedeleted" where the rule's `delete` says so
         outcome.errors                # [(field, reason)]; the place is outcome.place ("students.csv:4")
 
 Memory: sources stream row by row; what grows is one entry per produced id (duplicate and reference checks, as the
@@ -28,12 +29,15 @@ from .compiler import Plan, Rule
 from .errors import MappingError, RowError, SourceError
 from .expressions import describe
 from .functions import text
+from .parameters import bind
+from .references import drop_reference
 from .sources import Inputs
 
 TICK = 2000
 MAX_WARNINGS = 200
 _QUOTED = re.compile(r"'[^']*'")
 _ROW_SLOTS = 1024  # rule index packed with the line number into one int per produced id
+TOBEDELETED = "tobedeleted"
 
 
 @dataclass(slots=True)
@@ -66,8 +70,10 @@ class Engine:
     """One run of a plan over one set of inputs (iterate :meth:`run` once)."""
 
     def __init__(self, plan: Plan, inputs: Inputs, *, existing: Callable[[str], set] | None = None,
-                 snapshot: bool = True, now: str = "1970-01-01T00:00:00.000Z", progress=None, keep_rows=False):
+                 snapshot: bool = True, now: str = "1970-01-01T00:00:00.000Z", progress=None, keep_rows=False,
+                 params: dict | None = None):
         self.plan, self.inputs, self.existing_fn, self.snapshot = plan, inputs, existing, snapshot
+        self.params = params
         self.now, self.progress, self.keep_rows = now, progress, keep_rows
         self.covered = set(plan.covered)
         self.seen: dict[str, dict] = defaultdict(dict)  # rtype -> sourcedId -> packed place
@@ -89,6 +95,10 @@ class Engine:
         if type(packed) is str:
             return packed
         return f"{self._labels[packed % _ROW_SLOTS]}:{packed // _ROW_SLOTS}"
+
+    def release(self) -> None:
+        """Forget the run's ids once its checks are over: a million of them need not sit beside the store's last work."""
+        self.seen, self.rejected, self.waiting, self._existing = defaultdict(dict), defaultdict(dict), defaultdict(dict), {}
 
     def warn(self, message: str) -> None:
         if len(self.warnings) < MAX_WARNINGS:
@@ -120,6 +130,7 @@ class Engine:
     def run(self) -> Iterator[Outcome]:
         if self.plan.rules and len(self.plan.rules) >= _ROW_SLOTS:
             raise MappingError(f"more than {_ROW_SLOTS - 1} record rules", self.plan.document.path)
+        bind(self.plan.parameters or {}, self.params, self.plan.document.path)
         self.check_inputs()
         for table in self.plan.lookups.values():
             self._fill(table)
@@ -151,6 +162,7 @@ class Engine:
 
     def _fill(self, table) -> None:
         label = self.plan.sources[table.source].label
+        table.clear()
         if not self._present(table.source):
             return
         for where, row, problem in self._rows(table.source, f"{label} (lookup {table.name})"):
@@ -162,9 +174,9 @@ class Engine:
                 key = table.key(row, None)
                 if key is None or key == "":
                     continue
-                key = key if type(key) is str else text(key)
-                if key not in table.table:
-                    table.table[key] = {c: f(row, None) for c, f in zip(table.columns, table.exprs)}
+                warning = table.add(key if type(key) is str else text(key), row, f"{label}:{where}")
+                if warning:
+                    self.warn(warning)
             except Exception as error:  # noqa: BLE001 - a lookup row that cannot be computed is skipped, with a note
                 reason = error.message if isinstance(error, MappingError) else describe(error)
                 self.warn(f"{label}:{where}: lookup {table.name}: row skipped ({reason})")
@@ -177,6 +189,7 @@ class Engine:
         rtype, build, validate = rule.rtype, rule.build, rule.validate
         refs = [(path, get, target, self.seen[target]) for path, get, target in rule.refs]
         filter_, each, dedupe = rule.filter, rule.each, rule.dedupe
+        item_filter, delete, optional = rule.item_filter, rule.delete, rule.optional_refs
         seen, keep_rows, now, name = self.seen[rtype], self.keep_rows, self.now, rule.name
         waiting_ids = self.waiting[rtype]
         keys: dict = {}
@@ -210,8 +223,20 @@ class Engine:
                     items = single
                 records, waiting = [], False
                 for item in items:
+                    deleted = False
+                    if item_filter is not None or delete is not None:
+                        try:
+                            if item_filter is not None and not item_filter(row, item):
+                                continue
+                            deleted = delete is not None and bool(delete(row, item))
+                        except Exception as error:  # noqa: BLE001
+                            errors.append(("item_filter" if delete is None else "delete", _reason(error)))
+                            break
                     doc = build(row, item, errors)
                     sid = doc.get("sourcedId")
+                    if deleted:  # a deletion needs only its id: other fields are left out
+                        errors = [e for e in errors if e[0] == "sourcedId"] if sid else \
+                            errors or [("sourcedId", "required field missing")]
                     if errors:
                         if type(sid) is str:
                             records.append((rtype, sid, doc))  # references to this id will say it was rejected
@@ -223,14 +248,16 @@ class Engine:
                                 stats.duplicates += 1
                                 continue
                             break
-                    doc["status"] = "active"
+                    doc["status"] = TOBEDELETED if deleted else "active"
                     doc["dateLastModified"] = now
                     if sid in seen or sid in waiting_ids or (records and any(r[1] == sid for r in records)):
                         first = self.place(seen[sid]) if sid in seen else waiting_ids.get(sid, f"{label}:{where}")
                         errors.append(("sourcedId", f"duplicate '{sid}' (first at {first})"))
                         break
-                    errors.extend(validate(doc))
-                    if not errors:
+                    if not deleted:  # a deletion is neither validated nor checked for references
+                        errors.extend(validate(doc))
+                    if not errors and not deleted:
+                        dropped = False
                         for path, get, target, known in refs:
                             for ref in get(doc):
                                 if ref in known:
@@ -238,8 +265,14 @@ class Engine:
                                 problem = self._ref_problem(target, ref, rtype)
                                 if problem == "wait":
                                     waiting = True
+                                elif problem and path in optional:
+                                    dropped = drop_reference(doc, path, ref)
+                                    self.warn(f"{label}:{where}: {path}: {problem}; the optional reference is "
+                                              "dropped")
                                 elif problem:
                                     errors.append((path, problem))
+                        if dropped:
+                            errors.extend(validate(doc))
                     if sid:
                         records.append((rtype, sid, doc))  # a rejected row's id: references to it say so
                     if errors:
@@ -273,6 +306,8 @@ class Engine:
         except Exception as error:  # noqa: BLE001
             errors.append(("dedupe", _reason(error)))
             return "error"
+        if type(key) in (list, dict):  # [a, b] keys: compared by value
+            key = orjson.dumps(key, option=orjson.OPT_SORT_KEYS).decode()
         digest = hash(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS))
         first = keys.get(key)
         if first is None:
@@ -317,9 +352,21 @@ class Engine:
             changed = False
             for entry in list(pending):
                 _index, rule, outcome = entry
-                problems = [(path, self._self_problem(rtype, ref)) for _t, _sid, doc in outcome.records
-                            for path, get, target in rule.refs if target == rtype for ref in get(doc)
-                            if ref not in seen and ref not in waiting and not (store and ref in store)]
+                problems = []
+                for _t, _sid, doc in outcome.records:
+                    dropped = False
+                    for path, get, target in rule.refs:
+                        for ref in get(doc) if target == rtype else ():
+                            if ref in seen or ref in waiting or (store and ref in store):
+                                continue
+                            if path in rule.optional_refs:
+                                dropped = drop_reference(doc, path, ref)
+                                self.warn(f"{outcome.place}: {path}: {self._self_problem(rtype, ref)}; the optional "
+                                          "reference is dropped")
+                            else:
+                                problems.append((path, self._self_problem(rtype, ref)))
+                    if dropped:
+                        problems.extend(rule.validate(doc))
                 if problems:
                     pending.remove(entry)
                     for _t, sid, _d in outcome.records:

@@ -5,9 +5,9 @@ file must not be able to do anything else. Python's own parser (``ast.parse(mode
 module walks the tree with a strict whitelist and builds closures ``f(row, item)``. Allowed: column names (``Grade``,
 or ``row['Column With Spaces']``), ``item`` (the current element of a rule's ``each``), constants, ``+ - * / // %``,
 comparisons (``== != < <= > >= in not in``), ``and or not``, ``x if cond else y``, list literals and calls of the
-functions in :mod:`.functions` (plus ``map``, ``lookup``, ``id``, ``columns``, ``matches``, ``extract`` built here).
-Everything else -- attribute access, subscripts other than ``row[...]``/``item[...]``, comprehensions, lambdas,
-f-strings, keyword arguments -- is refused when the mapping compiles. Compile errors are :class:`MappingError`; a value
+functions in :mod:`.functions` (plus the calls built with the scope in :mod:`.calls`), and member access on ``item``
+and on computed values (``item['a'][0]``). Everything else -- attribute access, subscripts of a bare column,
+comprehensions, lambdas, f-strings, keyword arguments -- is refused when the mapping compiles. Compile errors are :class:`MappingError`; a value
 that fails at run time raises :class:`RowError` (the row is rejected), never anything else.
 
     f = compile_expression("concat(upper(Last_name), ', ', First_name)")
@@ -17,19 +17,18 @@ from __future__ import annotations
 
 import ast
 import operator
-import re
 import uuid
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from . import functions as fn
+from .calls import CallBuilder
 from .errors import MappingError, RowError
 
 MAX_LENGTH = 2_000
 MAX_DEPTH = 40
 MAX_NODES = 500
-MAX_COLUMNS = 100
 DEFAULT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://trellis.invalid/mappings").bytes
 CONSTANTS = {"true": True, "false": False, "null": None}
 
@@ -46,6 +45,7 @@ class Scope:
     item: bool = False  # inside a rule with `each`
     columns: set = field(default_factory=set)  # columns named (filled while compiling)
     optional_columns: set = field(default_factory=set)  # columns named by columns(...): may be absent
+    parameters: dict = field(default_factory=dict)  # name -> run parameter (its .value is set per run)
 
 
 def compile_expression(source: str, scope: Scope | None = None) -> Compiled:
@@ -165,7 +165,7 @@ _REFUSED = {ast.Attribute: "attribute access ('.')", ast.Lambda: "lambda", ast.L
             ast.Yield: "yield", ast.YieldFrom: "yield"}
 
 
-class _Compiler:
+class _Compiler(CallBuilder):
     def __init__(self, scope: Scope):
         self.scope = scope
 
@@ -198,17 +198,24 @@ class _Compiler:
         self.scope.columns.add(name)
         return lambda r, _it: r.get(name)
 
-    def _Subscript(self, node: ast.Subscript, _depth) -> Compiled:
-        key = node.slice
-        if isinstance(node.value, ast.Name) and isinstance(key, ast.Constant):
-            if node.value.id == "row" and isinstance(key.value, str):
+    def _Subscript(self, node: ast.Subscript, depth) -> Compiled:
+        """row['Column'] (or row[computed name]); member access on item and on computed values (item['a'][0],
+        lookup('t', key)['column']); never on a bare column, whose text is not a container."""
+        key, base = node.slice, node.value
+        if isinstance(base, ast.Name) and base.id == "row":
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
                 name = key.value
                 self.scope.columns.add(name)
                 return lambda r, _it: r.get(name)
-            if node.value.id == "item" and self.scope.item and type(key.value) in (str, int):
-                member = key.value
-                return lambda _r, it: fn.get(it, member)
-        raise MappingError("subscripts are allowed only as row['Column'] (or item['member'] in 'each' rules)")
+            if not isinstance(key, ast.Constant):
+                return self._call_column([self.node(key, depth)])
+        elif isinstance(base, (ast.Subscript, ast.Call)) or isinstance(base, ast.Name) and base.id == "item":
+            if isinstance(key, ast.Constant) and type(key.value) not in (str, int):
+                raise MappingError(f"subscript {key.value!r}: a member name or a list position")
+            value, index = self.node(base, depth), self.node(key, depth)
+            return self._fold(fn.member, [value, index], pure=True, name="[]")
+        raise MappingError("subscripts are allowed only as row['Column'], item['member'] or on a function's "
+                           "result (lookup('t', key)['column'])")
 
     def _BinOp(self, node: ast.BinOp, depth) -> Compiled:
         op = _BINARY.get(type(node.op))
@@ -312,88 +319,6 @@ class _Compiler:
                     raise MappingError(f"date(): {problem}")
         return self._fold(spec[0], args, pure=name not in fn.IMPURE, name=name)
 
-    # -- calls built with the scope
-    def _constant_text(self, f, what: str) -> str:
-        if not is_const(f) or not isinstance(f.value, str):
-            raise MappingError(f"{what} must be written as a quoted constant")
-        return f.value
-
-    def _call_map(self, args) -> Compiled:
-        name = self._constant_text(args[1], "map(): the crosswalk name")
-        crosswalk = self.scope.crosswalks.get(name)
-        if crosswalk is None:
-            known = ", ".join(sorted(self.scope.crosswalks)) or "none declared"
-            raise MappingError(f"map(): unknown crosswalk '{name}' (known: {known})")
-        return self._fold(crosswalk.translate, args[:1], pure=True, name="map")
-
-    def _call_lookup(self, args) -> Compiled:
-        name = self._constant_text(args[0], "lookup(): the table name")
-        column = self._constant_text(args[2], "lookup(): the column name")
-        table = self.scope.lookups.get(name)
-        if table is None:
-            known = ", ".join(sorted(self.scope.lookups)) or "none declared"
-            raise MappingError(f"lookup(): unknown lookup table '{name}' (known: {known})")
-        if column not in table.columns:
-            raise MappingError(f"lookup(): table '{name}' has no column '{column}' (it keeps: "
-                               f"{', '.join(table.columns)})")
-        key, get = args[1], table.get
-        return lambda r, it: get(key(r, it), column)
-
-    def _call_id(self, args) -> Compiled:
-        namespace, uuid5_text = self.scope.namespace, fn.uuid5_text
-
-        def make(*parts):
-            for part in parts:
-                if part is None or part == "":
-                    return None
-            return uuid5_text(namespace, parts)
-        return self._fold(make, args, pure=True, name="id")
-
-    def _call_columns(self, args) -> Compiled:
-        pattern = self._constant_text(args[0], "columns(): the name pattern")
-        if pattern.count("{}") != 1:
-            raise MappingError("columns(): the pattern needs exactly one {} (e.g. 'Teacher_{}_id')")
-        bounds = [a.value if is_const(a) else None for a in args[1:]]
-        if not all(type(b) is int for b in bounds) or not 0 <= bounds[1] - bounds[0] < MAX_COLUMNS:
-            raise MappingError(f"columns(): from and to must be whole numbers, at most {MAX_COLUMNS} apart")
-        names = [pattern.replace("{}", str(n)) for n in range(bounds[0], bounds[1] + 1)]
-        self.scope.columns.update(names)
-        self.scope.optional_columns.update(names)
-        return lambda r, _it: [v for v in map(r.get, names) if v is not None and v != ""]
-
-    def _regex(self, f, what: str) -> re.Pattern:
-        pattern = self._constant_text(f, f"{what}: the regular expression")
-        if len(pattern) > fn.MAX_REGEX:
-            raise MappingError(f"{what}: regular expression longer than {fn.MAX_REGEX} characters")
-        try:
-            return re.compile(pattern)
-        except re.error as error:
-            raise MappingError(f"{what}: bad regular expression ({error})") from None
-
-    def _call_matches(self, args) -> Compiled:
-        search = self._regex(args[1], "matches()").search
-        value = args[0]
-
-        def run(r, it):
-            v = value(r, it)
-            return False if v is None else search(_bounded(v)) is not None
-        return run
-
-    def _call_extract(self, args) -> Compiled:
-        regex = self._regex(args[1], "extract()")
-        group = args[2].value if len(args) > 2 and is_const(args[2]) else (1 if regex.groups else 0)
-        if len(args) > 2 and not is_const(args[2]) or type(group) is not int or not 0 <= group <= regex.groups:
-            raise MappingError(f"extract(): group must be a constant between 0 and {regex.groups}")
-        search, value = regex.search, args[0]
-
-        def run(r, it):
-            v = value(r, it)
-            if v is None:
-                return None
-            found = search(_bounded(v))
-            return found.group(group) if found else None
-        return run
-
     def _fold(self, function, args, *, pure: bool, name: str = "") -> Compiled:
         """A call; computed now when every argument is constant (errors then belong to the mapping)."""
         if pure and all(is_const(a) for a in args):
@@ -417,9 +342,3 @@ class _Compiler:
             return lambda r, it: function(a(r, it), b(r, it), c(r, it), d(r, it))
         return lambda r, it: function(*[a(r, it) for a in args])
 
-
-def _bounded(value) -> str:
-    value = fn.text(value)
-    if len(value) > fn.MAX_MATCH_INPUT:
-        raise RowError(f"value longer than {fn.MAX_MATCH_INPUT} characters for a regular expression")
-    return value

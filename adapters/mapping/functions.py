@@ -181,6 +181,54 @@ def get(value, key):
     return value
 
 
+def member(value, key):
+    """``value[key]`` of an expression: a member of an object (the key as written, dots included) or an item of a
+    list; None when absent or when the value is neither."""
+    if isinstance(value, dict):
+        return value.get(key if type(key) is str else text(key))
+    if isinstance(value, list) and not empty(key):
+        index = integer(key)
+        return value[index] if -len(value) <= index < len(value) else None
+    return None
+
+
+def cell(row, name):
+    """The column ``name`` of a row (a computed column name): the exact name, else the first column whose name
+    matches ignoring case (headers are matched case-insensitively); None when absent."""
+    if empty(name) or not isinstance(row, dict):
+        return None
+    name = text(name)
+    if name in row:
+        return row[name]
+    folded = name.casefold()
+    for key, value in row.items():
+        if type(key) is str and key.casefold() == folded:
+            return value
+    return None
+
+
+def objects(values, name, separator=","):
+    """A list of one-member objects: ``objects('a, b', 'sourcedId')`` -> ``[{'sourcedId': 'a'}, {'sourcedId': 'b'}]``.
+    Text is split on ``separator``; items are trimmed and empty ones dropped (for a field's list of objects or of
+    references)."""
+    if empty(values):
+        return []
+    name = text(name)
+    if not name:
+        raise RowError("objects needs a member name")
+    if not isinstance(values, list):
+        separator = text(separator)
+        if not separator:
+            raise RowError("objects needs a non-empty separator")
+        values = text(values).split(separator)
+    out = []
+    for value in values:
+        value = value if isinstance(value, dict) else None if value is None else text(value).strip()
+        if not empty(value):
+            out.append(value if isinstance(value, dict) else {name: value})
+    return out
+
+
 def fail(message):
     raise RowError(text(message) or "rejected by the mapping")
 
@@ -234,9 +282,9 @@ FUNCTIONS: dict[str, tuple] = {
     "concat": (concat, 1, None), "join": (join, 1, 2), "split": (split, 2, 3), "replace": (replace, 3, 3),
     "substr": (substr, 2, 3), "lpad": (lpad, 2, 3), "length": (length, 1, 1), "int": (integer, 1, 1),
     "number": (number, 1, 1), "default": (default, 2, 2), "coalesce": (coalesce, 1, None), "get": (get, 2, 2),
-    "fail": (fail, 1, 1), "date": (date, 2, 3),
+    "fail": (fail, 1, 1), "date": (date, 2, 3), "objects": (objects, 2, 3),
 }
-# Built with the scope in expressions.py: map, lookup, id, columns, matches, extract.
-SPECIAL = {"map": (2, 2), "lookup": (3, 3), "id": (1, None), "columns": (3, 3), "matches": (2, 2),
-           "extract": (2, 3)}
+# Built with the scope in calls.py: map, lookup, id, columns, column, columns_matching, param, matches, extract.
+SPECIAL = {"map": (2, 2), "lookup": (2, 3), "id": (1, None), "columns": (3, 3), "matches": (2, 2),
+           "extract": (2, 3), "column": (1, 1), "columns_matching": (1, 1), "param": (1, 1)}
 IMPURE = frozenset({"fail", "lookup", "columns"})  # never folded at compile time

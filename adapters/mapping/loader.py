@@ -23,7 +23,7 @@ from .errors import MappingError, MappingErrors
 
 MAPPINGS_DIR = Path(__file__).resolve().parents[2] / "mappings"
 SCHEMA_PATH = MAPPINGS_DIR / "schema.json"
-SECTIONS = ("sources", "crosswalks", "lookups", "records")
+SECTIONS = ("parameters", "sources", "crosswalks", "lookups", "records")
 MAX_NODES = 100_000
 MAX_BYTES = 2_000_000
 

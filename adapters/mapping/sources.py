@@ -87,6 +87,7 @@ class Inputs:
     def __init__(self, path):
         self.path = Path(path)
         self._zip: zipfile.ZipFile | None = None
+        self.spools: dict = {}  # sources read once per run and replayed (replay.py: HTTP sources)
         if self.path.is_dir():
             self.kind = "dir"
         elif self.path.is_file() and (self.path.suffix.lower() == ".zip" or zipfile.is_zipfile(self.path)):
@@ -110,6 +111,9 @@ class Inputs:
         self.close()
 
     def close(self) -> None:
+        from .replay import close_spools
+
+        close_spools(self)
         if self._zip is not None:
             self._zip.close()
 

@@ -61,8 +61,9 @@ are all absolute needs no base URL. Rows are placed as ``<url path> page N recor
 source's label in messages is its name, so the engine reports
 ``students:/ws/v1/district/student page 2 record 7: givenName: required field missing``.
 
-Each call of :meth:`HttpFormat.rows` walks the endpoint again: a source used by two record rules (or a rule and a
-lookup) is fetched twice, as a file would be read twice.
+A source is fetched once per run: the first complete walk is spooled to a temporary file (one JSON line per row, see
+replay.py) and a source used by several record rules and lookups replays it, so memory stays bounded and the API
+sees one walk. The spool is deleted when the run's inputs are closed.
 """
 from __future__ import annotations
 
@@ -81,8 +82,9 @@ from urllib3.util.retry import Retry
 
 from .errors import MappingError, SourceError
 from .functions import text
+from .replay import cached_rows, close_spools
 from .sources import Format, Inputs, SourceSpec, register
-from .sources_json import _MISSING, _path, record_row
+from .sources_json import _MISSING, _path, check_columns, record_row
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 MAX_RETRY_AFTER = 60.0  # seconds: a server asking for longer is waited on no more than this per retry
@@ -126,6 +128,7 @@ class UrlInputs:
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.path = base_url.rstrip("/")
         self.tokens: dict = {}
+        self.spools: dict = {}  # source -> its rows of this run, on disk (replay.py)
 
     def __enter__(self) -> "UrlInputs":
         return self
@@ -135,6 +138,7 @@ class UrlInputs:
 
     def close(self) -> None:
         self.tokens.clear()
+        close_spools(self)
 
     def exists(self, name: str, only: bool = False) -> bool:
         return False
@@ -209,6 +213,7 @@ class HttpFormat(Format):
     def __init__(self, spec: SourceSpec):
         super().__init__(spec)
         self.label = spec.name
+        check_columns(spec)
         options, http = spec.options, spec.options.get("http") or {}
         self.url = options.get("url")
         if not isinstance(self.url, str) or not self.url.strip():
@@ -511,6 +516,10 @@ class HttpFormat(Format):
         return found
 
     def rows(self, inputs, wanted: set) -> Iterator[tuple]:
+        """Every record of the endpoint, fetched the first time in a run and replayed afterwards."""
+        return cached_rows(inputs, self, lambda: self._fetch_all(inputs))
+
+    def _fetch_all(self, inputs) -> Iterator[tuple]:
         session = _session(self.retries, self.backoff)
         try:
             if self.listing is None:

@@ -12,7 +12,7 @@ from typing import Iterator
 
 import orjson
 
-from .errors import SourceError
+from .errors import MappingError, SourceError
 from .sources import _ZIP_ERRORS, Format, Inputs, register
 
 
@@ -51,6 +51,14 @@ def record_row(record, columns: dict, where: str) -> tuple:
     return where, row, None
 
 
+def check_columns(spec) -> None:
+    """JSON columns are dotted paths (the {xpath, list} form is XML's)."""
+    for name, path in (spec.options.get("columns") or {}).items():
+        if not isinstance(path, str):
+            raise MappingError(f"sources.{spec.name}: columns.{name}: a dotted path inside the record (text)",
+                               *spec.declared)
+
+
 @register
 class JsonFormat(Format):
     """A JSON document (parsed whole): ``records`` is the dotted path to the list of records (an object found
@@ -58,6 +66,10 @@ class JsonFormat(Format):
 
     name = "json"
     options = frozenset({"records", "columns"})
+
+    def __init__(self, spec):
+        super().__init__(spec)
+        check_columns(spec)
 
     def _records(self, document, where: str) -> Iterator[tuple]:
         path = self.spec.options.get("records")

@@ -11,9 +11,11 @@ use for one.
         records: //sif:StudentPersonal
         namespaces: {sif: "http://www.sifinfo.org/infrastructure/2.x"}
         columns: {id: "@RefId", last: "sif:Name/sif:LastName"}   # XPaths relative to each record
+        # every match of an XPath, as a list of texts: {xpath: "sif:GradeLevels/sif:GradeLevel/sif:Code", list: true}
 
 Without ``columns``, each record's attributes become ``@name`` columns and its child elements (by local name) become
-columns holding their text. Values are text; an XPath that finds nothing gives None.
+columns holding their text (a repeated child element: its first occurrence). Values are text; an XPath that finds
+nothing gives None, or an empty list for a ``list`` column.
 """
 from __future__ import annotations
 
@@ -36,6 +38,12 @@ def _xpath(expression: str, namespaces: dict, what: str, spec: SourceSpec) -> et
     except etree.XPathSyntaxError as error:
         raise MappingError(f"sources.{spec.name}: {what}: bad XPath '{expression}' ({error})", *spec.declared) \
             from None
+
+
+def _texts(found) -> list[str]:
+    """Every match of a ``list`` column, as text (blank matches left out)."""
+    values = [_text(f) for f in (found if isinstance(found, list) else [found])]
+    return [v for v in values if v]
 
 
 def _text(found) -> str | None:
@@ -61,8 +69,16 @@ class XmlFormat(Format):
         super().__init__(spec)
         namespaces = spec.options.get("namespaces") or {}
         self.records = _xpath(spec.options.get("records") or "/*/*", namespaces, "records", spec)
-        self.columns = {name: _xpath(path, namespaces, f"columns.{name}", spec)
-                        for name, path in (spec.options.get("columns") or {}).items()}
+        self.columns, self.lists = {}, set()
+        for name, path in (spec.options.get("columns") or {}).items():
+            if isinstance(path, dict):
+                if set(path) - {"xpath", "list"} or not isinstance(path.get("xpath"), str):
+                    raise MappingError(f"sources.{spec.name}: columns.{name}: an XPath, or {{xpath: ..., list: true}}",
+                                       *spec.declared)
+                if path.get("list"):
+                    self.lists.add(name)
+                path = path["xpath"]
+            self.columns[name] = _xpath(path, namespaces, f"columns.{name}", spec)
 
     def _parse(self, inputs: Inputs):
         raw = self.read_all(inputs)
@@ -90,8 +106,8 @@ class XmlFormat(Format):
                 raise SourceError(f"{self.label}: the records XPath must select elements")
             where = element.sourceline or 0
             try:
-                row = {name: _text(path(element)) for name, path in self.columns.items()} if self.columns \
-                    else self._default_row(element)
+                row = {name: (_texts if name in self.lists else _text)(path(element))
+                       for name, path in self.columns.items()} if self.columns else self._default_row(element)
             except etree.XPathEvalError as error:
                 yield where, {}, f"record: an XPath cannot be evaluated ({error})"
                 continue

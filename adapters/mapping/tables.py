@@ -40,7 +40,9 @@ class Crosswalk:
 
 @dataclass
 class LookupTable:
-    """A declared join table, filled from its source before the rules run: key -> {column: value}."""
+    """A declared join table, filled from its source before the rules run: key -> {column: value}, or key -> list of
+    them for a ``many`` table. ``unique`` (warn | error) watches for repeated keys: the engine records the places of
+    the first two rows of a repeated key in ``repeated``; with ``error`` a lookup of that key rejects the row."""
 
     name: str
     source: str
@@ -50,10 +52,58 @@ class LookupTable:
     filter: Callable | None = None
     table: dict = field(default_factory=dict)
     declared: tuple = ("", None)
+    all_columns: bool = False  # columns: all -- the whole row is kept
+    many: bool = False
+    unique: str | None = None  # None (the first row wins, silently) | warn | error
+    places: dict = field(default_factory=dict)  # key -> place of its first row (only when unique is set)
+    repeated: dict = field(default_factory=dict)  # key -> (first place, second place)
+
+    def _key(self, key):
+        return key if type(key) is str else fn.text(key) if key is not None else None
+
+    def _found(self, key):
+        key = self._key(key)
+        if self.unique == "error" and key in self.repeated:
+            first, second = self.repeated[key]
+            raise RowError(f"lookup table '{self.name}': key {fn.show(key)} is not unique ({first} and {second})")
+        return self.table.get(key)
 
     def get(self, key, column):
-        entry = self.table.get(key if type(key) is str else fn.text(key) if key is not None else None)
-        return None if entry is None else entry[column]
+        entry = self._found(key)
+        if self.many:
+            return [] if entry is None else [e.get(column) for e in entry]
+        return None if entry is None else entry.get(column)
+
+    def entry(self, key):
+        """The kept row of a key as an object (a copy), or the list of them for a ``many`` table."""
+        entry = self._found(key)
+        if self.many:
+            return [] if entry is None else [dict(e) for e in entry]
+        return None if entry is None else dict(entry)
+
+    def add(self, key: str, row: dict, place: str) -> str | None:
+        """Keep a source row under its key (the engine fills the table); a warning for a repeated key under
+        ``unique: warn``."""
+        entries = self.table
+        if key in entries and not self.many:
+            if self.unique is not None and key not in self.repeated:
+                self.repeated[key] = (self.places[key], place)
+                if self.unique == "warn":
+                    return (f"{place}: lookup {self.name}: duplicate key {key!r} (first at {self.places[key]}); the "
+                            "first row is kept")
+            return None
+        kept = dict(row) if self.all_columns else {c: f(row, None) for c, f in zip(self.columns, self.exprs)}
+        if self.many:
+            entries.setdefault(key, []).append(kept)
+        else:
+            entries[key] = kept
+            if self.unique is not None:
+                self.places[key] = place
+        return None
+
+    def clear(self) -> None:
+        """Forget the previous run's rows (a plan may run more than once)."""
+        self.table, self.places, self.repeated = {}, {}, {}
 
 
 def crosswalk_file(path: Path, from_col, to_col, insensitive: bool, declared: tuple) -> dict:

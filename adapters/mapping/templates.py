@@ -163,13 +163,19 @@ class TemplateCompiler:
             return ref_object
         f = self._value(value, scope, at, _text)
 
+        def one(x):  # an id, or an object with a sourcedId (objects(...), a JSON member)
+            if type(x) is dict:
+                sid = x.get("sourcedId")
+                return None if sid is None or sid == "" else {"type": target, **x, "sourcedId": _text(sid)}
+            return {"sourcedId": x if type(x) is str else _text(x), "type": target}
+
         def ref(r, it):
             v = f(r, it)
             if v is None or v == "":
                 return None
             if type(v) is list:
-                return [{"sourcedId": _text(x), "type": target} for x in v if x is not None and x != ""]
-            return {"sourcedId": v if type(v) is str else _text(v), "type": target}
+                return [ref for ref in (one(x) for x in v if x is not None and x != "") if ref is not None]
+            return one(v)
         return ref
 
     def _free(self, value, scope: Scope, at: tuple) -> Callable:

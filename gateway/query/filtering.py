@@ -266,6 +266,8 @@ class _Parser:
         while (end := self.text.find(quote, cursor)) >= 0:
             chunks.append(self.text[cursor:end])
             if not self.text.startswith(quote, end + 1):
+                if (nul := self.text.find("\x00", opened, end)) >= 0:  # no stored value holds one; PostgreSQL refuses it
+                    self.fail("a NUL character (%00) is not allowed in a value", nul)
                 self.pos = end + 1
                 return "".join(chunks)
             chunks.append(quote)

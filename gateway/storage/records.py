@@ -3,6 +3,7 @@
 Every stored change gets a new change version from one counter shared by all processes (a row updated inside the
 writing transaction, so versions are unique and commit in order) and a new ``dateLastModified``. Writing the same
 content again changes nothing. Deletes are tombstones (``status = tobedeleted``); rows are never silently lost.
+Big loads go through :mod:`gateway.storage.bulk` (statements on a writer thread, SQLite indexes rebuilt at the end).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from sqlalchemy import select
 from sqlalchemy import text
 
 from gateway.storage import indexing
+from gateway.storage.bulk import DeferredIndexes
+from gateway.storage.bulk import Pipeline
 from gateway.storage.tables import record_links
 from gateway.storage.tables import records
 
@@ -74,7 +77,8 @@ class RecordWriter:
 
     ``put`` buffers; ``flush`` (called automatically every :data:`BATCH` records and by ``close``) compares content
     hashes with what is stored, and writes only what changed. ``stats`` counts created / updated / unchanged /
-    deleted per record type.
+    deleted per record type. The statements of a batch run on a writer thread while the caller goes on; ``close``
+    (or the transaction's commit) waits for them.
     """
 
     def __init__(self, conn: Connection, tenant: str, now: str | None = None):
@@ -86,6 +90,8 @@ class RecordWriter:
         self._qmark = conn.dialect.paramstyle == "qmark"
         self._sql = _statements("?" if self._qmark else "%s")
         self._fresh: dict[str, bool] = {}
+        self._indexes = DeferredIndexes(conn)
+        self._pipeline = Pipeline(conn, before_commit=self._indexes.restore, after_rollback=self._indexes.forget)
 
     def put(self, rtype: str, sourced_id: str, doc: dict, status: str = ACTIVE) -> None:
         self._pending.append((rtype, sourced_id, content_of(doc), status))
@@ -102,10 +108,7 @@ class RecordWriter:
 
     def _stored(self, rtype: str, ids: list[str]) -> dict[str, tuple[str, str]]:
         """Hash and status of the given ids that exist; nothing to look up for a type the district never had."""
-        if rtype not in self._fresh:
-            self._fresh[rtype] = self.conn.execute(select(records.c.sourced_id).where(
-                records.c.tenant == self.tenant, records.c.type == rtype).limit(1)).first() is None
-        if self._fresh[rtype]:
+        if not self.had_records(rtype):
             return {}
         sql = "SELECT sourced_id, doc_hash, status FROM records WHERE tenant = {m} AND type = {m} AND sourced_id "
         if self._qmark:
@@ -129,24 +132,37 @@ class RecordWriter:
             changed.append((sourced_id, content, status, digest))
         if not changed:
             return
-        version = allocate_versions(self.conn, len(changed))
-        rows, links = [], []
-        for offset, (sourced_id, content, status, digest) in enumerate(changed):
+        tenant, now, existing = self.tenant, self.now, [sid for sid, *_ in changed if sid in stored]
+        prepared, links = [], []
+        for sourced_id, content, status, digest in changed:
             columns, pairs = indexing.extract(rtype, sourced_id, content)
-            rows.append((self.tenant, rtype, sourced_id, status, self.now, version + offset, columns["subtype"],
-                         columns["org_ref"], columns["class_ref"], columns["user_ref"], columns["parent_ref"],
-                         digest, orjson.dumps(content).decode()))
-            links.extend((self.tenant, rtype, rel, target, sourced_id) for rel, target in pairs)
-        # The driver's executemany with one prepared statement: SQLAlchemy's per-row parameter handling would cost
-        # more than the database work on a million-row import.
-        self.conn.exec_driver_sql(self._sql["upsert"], rows)
-        existing = [sourced_id for sourced_id, *_ in changed if sourced_id in stored]
-        if existing and rtype in indexing.LINKS:
-            self.conn.execute(delete(record_links).where(
-                record_links.c.tenant == self.tenant, record_links.c.type == rtype,
-                record_links.c.sourced_id.in_(existing)))
-        if links:
-            self.conn.exec_driver_sql(self._sql["links"], links)
+            prepared.append((sourced_id, status, columns["subtype"], columns["org_ref"], columns["class_ref"],
+                             columns["user_ref"], columns["parent_ref"], digest, orjson.dumps(content).decode()))
+            links.extend((tenant, rtype, rel, target, sourced_id) for rel, target in pairs)
+
+        def job() -> None:
+            version = allocate_versions(self.conn, len(prepared))
+            rows = [(tenant, rtype, sid, status, now, version + offset, *rest)
+                    for offset, (sid, status, *rest) in enumerate(prepared)]
+            # The driver's executemany with one prepared statement: SQLAlchemy's per-row parameter handling would
+            # cost more than the database work on a million-row import.
+            self.conn.exec_driver_sql(self._sql["upsert"], rows)
+            if existing and rtype in indexing.LINKS:
+                self.conn.execute(delete(record_links).where(
+                    record_links.c.tenant == tenant, record_links.c.type == rtype,
+                    record_links.c.sourced_id.in_(existing)))
+            if links:
+                self.conn.exec_driver_sql(self._sql["links"], links)
+            self._indexes.note_inserts(len(prepared) - len(existing))
+
+        self._pipeline.submit(job)
+
+    def had_records(self, rtype: str) -> bool:
+        """Whether the district held records of this type before this writer wrote any."""
+        if rtype not in self._fresh:
+            self._fresh[rtype] = self.conn.execute(select(records.c.sourced_id).where(
+                records.c.tenant == self.tenant, records.c.type == rtype).limit(1)).first() is None
+        return not self._fresh[rtype]
 
     def tombstone(self, rtype: str, sourced_ids: Iterable[str]) -> int:
         """Mark records ``tobedeleted`` (new version, new dateLastModified); already-deleted ones stay as they are."""
@@ -185,7 +201,10 @@ class RecordWriter:
             yield from sourced_ids
 
     def close(self) -> dict[str, Counter]:
+        """Write what is buffered, wait for the writer thread and put back deferred indexes; returns ``stats``."""
         self.flush()
+        self._pipeline.close()
+        self._indexes.restore()
         return self.stats
 
 

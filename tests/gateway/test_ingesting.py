@@ -143,7 +143,7 @@ def test_mapping_errors_and_missing_source_path(engine, tmp_path):
     bad.write_text("version: 1\nrecords: {}\nsorces: {}\n", encoding="utf-8")
     report = ingest(engine, bad, CLEVER, "d1")
     assert report.errors == [f"{bad}:3: sorces: unknown key (allowed here: version, name, description, target, "
-                             "id_namespace, include, sources, crosswalks, lookups, records)"]
+                             "id_namespace, include, parameters, sources, crosswalks, lookups, records)"]
     report = ingest(engine, MAPPING, tmp_path / "nowhere", "d1")
     assert report.errors == [f"{tmp_path / 'nowhere'}: no such file or directory"]
 

@@ -14,6 +14,7 @@ from adapters.mapping import Engine, load_plan, open_inputs
 
 def produce(mapping: Path, source, **engine_options) -> tuple[dict, dict]:
     """(records by type and sourcedId with the place they came from, report of errors, warnings and rule counts).
+    A record's status is kept only when it is not active (a mapping's `delete`).
     Warnings name the source directory as ``<source>`` so golden files do not depend on where the samples live."""
     plan = load_plan(mapping)
     with open_inputs(source) as inputs:
@@ -22,7 +23,7 @@ def produce(mapping: Path, source, **engine_options) -> tuple[dict, dict]:
     produced: dict = {}
     for outcome in outcomes:
         for rtype, sid, doc in outcome.records:
-            content = {k: v for k, v in doc.items() if k not in ("status", "dateLastModified")}
+            content = {k: v for k, v in doc.items() if k != "dateLastModified" and (k != "status" or v != "active")}
             produced.setdefault(rtype, {})[sid] = {"from": outcome.place, "record": content}
     report = {
         "errors": [f"{o.place}: {field}: {reason}" for o in outcomes for field, reason in o.errors],

@@ -37,9 +37,10 @@ def test_planted_edge_cases():
         {"roleType": "secondary", "role": "student", "org": {"sourcedId": "org-200", "type": "org"}}]
     assert garcia["primaryOrg"]["sourcedId"] == "org-300"
     assert garcia["userIds"] == [{"type": "SIS", "identifier": "3002"}, {"type": "State", "identifier": "IL9000002"}]
-    # the tobedeleted user is filtered (a snapshot ingest then marks it tobedeleted), with its enrollment
-    assert "u-t20" not in users and "e-2" not in enrollments
-    assert report["rules"]["users"]["filtered"] == 1 and report["rules"]["enrollments"]["filtered"] == 1
+    # the tobedeleted user is produced tobedeleted (so a delta ingest applies the deletion), and its enrollment with it
+    assert users["u-t20"]["record"]["status"] == "tobedeleted"
+    assert enrollments["e-2"]["record"]["status"] == "tobedeleted"
+    assert report["rules"]["users"]["filtered"] == 0 and report["rules"]["enrollments"]["filtered"] == 0
     # an agent outside this users.csv is not referenced, but kept visible in metadata
     liam = users["u-1001"]["record"]
     assert "agents" not in liam and liam["metadata"] == {"oneroster11": {"unresolvedAgents": "u-p501"}}
@@ -53,7 +54,8 @@ def test_delta_against_the_store_keeps_the_primary_teacher():
     teacher = produced["enrollment"]["e-1"]["record"]
     assert (teacher["user"]["sourcedId"], teacher["role"], teacher["primary"], teacher["endDate"]) == \
         ("u-t10", "teacher", "true", "2024-12-20")
-    assert "e-2" not in produced["enrollment"]  # the non-primary co-teacher's user is tobedeleted
+    # the non-primary co-teacher's user is tobedeleted: the enrollment is deleted with it
+    assert produced["enrollment"]["e-2"]["record"]["status"] == "tobedeleted"
 
 
 def test_agents_listed_in_the_file_are_referenced(tmp_path):
@@ -101,7 +103,7 @@ BUNDLE_FILES = {  # written for this test; with the sample's users.csv and enrol
 def test_whole_bundle(tmp_path):
     """bundle.yaml adds orgs, sessions, courses, classes and demographics: the users' and enrollments' references
     resolve within the run; the user missing from users.csv is still reported, and demographics of a deleted user
-    are filtered with it."""
+    are deleted with it."""
     source = tmp_path / "or11"
     source.mkdir()
     for name in ("users.csv", "enrollments.csv"):
@@ -117,5 +119,24 @@ def test_whole_bundle(tmp_path):
     assert produced["course"]["co-alg2"]["record"]["grades"] == ["10", "11"]
     assert produced["demographics"]["u-3002"]["record"]["hispanicOrLatinoEthnicity"] == "true"
     assert produced["demographics"]["u-3002"]["record"]["sex"] == "female"
-    assert "u-t20" not in produced["demographics"]
-    assert sorted(produced["enrollment"]) == ["e-3"] and sorted(produced["user"]) == ["u-1001", "u-3002"]
+    assert produced["demographics"]["u-t20"]["record"]["status"] == "tobedeleted"
+    active = {rtype: sorted(sid for sid, e in records.items() if "status" not in e["record"])
+              for rtype, records in produced.items()}
+    assert active["enrollment"] == ["e-3"] and active["user"] == ["u-1001", "u-3002"]
+
+
+def test_a_delta_file_carries_its_deletions(tmp_path):
+    """A 1.1 delta: a tobedeleted row needs only its sourcedId (blank required fields and an unknown org are no
+    reason to reject a deletion), and its record is produced tobedeleted."""
+    source = tmp_path / "delta"
+    source.mkdir()
+    header = (SAMPLE / "users.csv").read_text(encoding="utf-8").splitlines()[0]
+    (source / "users.csv").write_text(header + "\nu-9,tobedeleted,2024-10-01T08:00:00Z,,org-nope,,,,,,,,,,,,,\n",
+                                      encoding="utf-8")
+    (source / "enrollments.csv").write_text((SAMPLE / "enrollments.csv").read_text(encoding="utf-8").splitlines()[0]
+                                            + "\ne-9,tobedeleted,2024-10-01T08:00:00Z,c-x,org-nope,u-9,,,,\n",
+                                            encoding="utf-8")
+    produced, report = produce(MAPPING, source, existing=lambda rtype: STORE.get(rtype, set()), snapshot=False)
+    assert report["errors"] == []
+    assert produced["user"]["u-9"]["record"]["status"] == "tobedeleted"
+    assert produced["enrollment"]["e-9"]["record"]["status"] == "tobedeleted"

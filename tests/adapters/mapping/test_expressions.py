@@ -3,6 +3,7 @@ mapping error ever escapes it and that it cannot reach files, imports or attribu
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -212,3 +213,38 @@ def test_files_imports_and_attributes_are_unreachable(escape, prefix, suffix):
     with pytest.raises(MappingError) as caught:
         compile_expression(prefix + escape + suffix, scope(True))
     assert not isinstance(caught.value, RowError)
+
+
+def test_member_access_on_item_and_on_computed_values():
+    item = {"a": {"b": [10, 20], "x.y": 1}}
+    assert evaluate("item['a']['b'][1]", ROW, item, scope(True)) == 20
+    assert evaluate("item['a']['x.y']", ROW, item, scope(True)) == 1  # a member name with a dot, as written
+    assert evaluate("item['a']['nope']", ROW, item, scope(True)) is None
+    assert evaluate("item['a']['b'][5]", ROW, item, scope(True)) is None
+    assert evaluate("split(Grade, '-')[1]", ROW) == "12"
+    assert evaluate("row[concat('First', '_name')]", ROW) == "Jane"
+    assert evaluate("column(concat('first_', 'NAME'))", ROW) == "Jane"  # a computed name: case ignored
+    assert evaluate("column('Nope')", ROW) is None
+
+
+def test_objects_and_columns_matching():
+    assert evaluate("objects('a, b,,c', 'sourcedId')", ROW) == [{"sourcedId": "a"}, {"sourcedId": "b"},
+                                                                 {"sourcedId": "c"}]
+    assert evaluate("objects(split(Grade, '-'), 'code', '-')", ROW) == [{"code": "10"}, {"code": "12"}]
+    assert evaluate("objects(Empty, 'code')", ROW) == []
+    found = evaluate(r"columns_matching('^Teacher_(?P<n>\d+)_id$')", ROW)
+    assert found == [{"column": "Teacher_2_id", "value": "T20", "groups": ["2"], "n": "2"},
+                     {"column": "Teacher_3_id", "value": "", "groups": ["3"], "n": "3"},
+                     {"column": "Teacher_4_id", "value": "T40", "groups": ["4"], "n": "4"}]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("item[1.5]", "a member name or a list position"),
+    ("param('x')", "param(): unknown parameter 'x' (declared: none)"),
+    ("columns_matching(Grade)", "must be written as a quoted constant"),
+    ("columns_matching('(?P<groups>x)')", "a group may not be named groups"),
+    ("objects('a', '')", "objects(): always fails: objects needs a member name"),
+])
+def test_new_calls_refused_at_compile_time(text, message):
+    with pytest.raises(MappingError, match=re.escape(message)):
+        compile_expression(text, scope(True))

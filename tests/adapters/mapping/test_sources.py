@@ -133,6 +133,69 @@ def test_xml_with_namespaces_and_xpath_columns():
     assert default[0][1]["@RefId"] == "A1B2C3D4E5F60718293A4B5C6D7E8F90" and default[0][1]["LocalId"] == "1001"
 
 
+SECTIONS_XML = """<?xml version="1.0"?>
+<Sections>
+  <Section id="c1"><Title>Algebra</Title><Teachers><Teacher>t1</Teacher><Teacher> t2 </Teacher><Teacher/></Teachers>
+    <Grades>09,10</Grades></Section>
+  <Section id="c2"><Title>Art</Title><Teachers/></Section>
+</Sections>"""
+
+
+def test_xml_list_columns_read_every_match(tmp_path):
+    (tmp_path / "s.xml").write_text(SECTIONS_XML, encoding="utf-8")
+    rows, _ = read(tmp_path, "s.xml", "xml", columns={"id": "@id", "teachers": {"xpath": "Teachers/Teacher",
+                                                                                  "list": True},
+                                                      "first": {"xpath": "Teachers/Teacher"}})
+    assert [r[1] for r in rows] == [{"id": "c1", "teachers": ["t1", "t2"], "first": "t1"},
+                                    {"id": "c2", "teachers": [], "first": None}]
+    with pytest.raises(MappingError, match=r"^m.yaml:3: sources.s: columns.t: an XPath, or \{xpath: ..., list: true\}"):
+        source("s.xml", "xml", columns={"t": {"path": "x"}})
+    with pytest.raises(MappingError, match=r"^m.yaml:3: sources.s: columns.t: a dotted path inside the record"):
+        source("s.json", "json", columns={"t": {"xpath": "x"}})
+
+
+def test_xml_lists_and_comma_lists_become_references_and_objects(tmp_path):
+    """End to end: a list column feeds a list of references; objects() turns a comma list into a list of objects."""
+    from adapters.mapping import Engine, load_plan
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "s.xml").write_text(SECTIONS_XML, encoding="utf-8")
+    (tmp_path / "m.yaml").write_text("""\
+version: 1
+name: t
+sources:
+  sections:
+    file: s.xml
+    records: //Section
+    columns: {id: "@id", title: Title, teachers: {xpath: Teachers/Teacher, list: true}, grades: Grades}
+records:
+  classes:
+    source: sections
+    class: Class
+    fields:
+      sourcedId: =id
+      title: =title
+      course: co1
+      school: s1
+      terms: [t1]
+      grades: "=split(grades, ',')"
+      metadata: {teacherRefs: "=objects(teachers, 'sourcedId')", gradeObjects: "=objects(grades, 'code')"}
+  enrollments:
+    source: sections
+    class: Enrollment
+    each: =teachers
+    fields: {sourcedId: "=concat(id, '-', item)", user: =item, class: =id, school: s1, role: teacher}
+""", encoding="utf-8")
+    with Inputs(data) as inputs:
+        outcomes = list(Engine(load_plan(tmp_path / "m.yaml"), inputs).run())
+    docs = {sid: doc for o in outcomes for _t, sid, doc in o.records}
+    assert not any(o.errors for o in outcomes)
+    assert docs["c1"]["metadata"] == {"teacherRefs": [{"sourcedId": "t1"}, {"sourcedId": "t2"}],
+                                      "gradeObjects": [{"code": "09"}, {"code": "10"}]}
+    assert docs["c1"]["grades"] == ["09", "10"] and sorted(docs) == ["c1", "c1-t1", "c1-t2", "c2"]
+
+
 BILLION_LAUGHS = """<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
 <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>

@@ -386,3 +386,38 @@ def test_a_page_larger_than_the_limit_stops_the_run(api, monkeypatch):
     api.serve_json("/items", {"items": ITEMS})
     with pytest.raises(SourceError, match=r"^items: /items page 1: page larger than 100 bytes; use a smaller page"):
         read(api, source("/items"))
+
+
+def test_a_source_is_fetched_once_per_run_and_replayed(api, tmp_path):
+    """A source used by a lookup and two rules: one walk of the API per run, the later reads replay a spool on disk
+    (deleted with the run's inputs); a read that stops early leaves no spool behind."""
+    from adapters.mapping import Engine, load_plan
+
+    api.serve_json("/items", {"items": ITEMS})
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("version: 1\nname: t\nsources:\n  items: {format: http, url: /items, records: items}\n"
+                       "lookups:\n  names: {source: items, key: =id, columns: [name.first]}\n"
+                       "records:\n"
+                       "  orgs:\n    source: items\n    class: Org\n    fields: {sourcedId: \"=text(id)\", "
+                       "name: \"=lookup('names', id, 'name.first')\", type: school, identifier: \"=text(id)\"}\n"
+                       "  users:\n    source: items\n    class: User\n    fields: {sourcedId: \"=concat('u', id)\", "
+                       "enabledUser: true, givenName: \"=row['name.first']\", familyName: x, "
+                       "roles: [{roleType: primary, role: student, org: \"=text(id)\"}]}\n", encoding="utf-8")
+    plan = load_plan(mapping)
+    with UrlInputs(api.url) as inputs:
+        outcomes = list(Engine(plan, inputs).run())
+        spool = inputs.spools[plan.sources["items"]]
+        assert spool.complete and spool.rows == 5
+    assert spool.file.closed
+    assert api.count("/items") == 1
+    assert sum(len(o.records) for o in outcomes) == 10 and not any(o.errors for o in outcomes)
+    assert outcomes[0].records[0][2]["name"] == "F1"
+    with UrlInputs(api.url) as inputs:  # a new run fetches again
+        src = plan.sources["items"]
+        partial = src.rows(inputs, set())
+        next(partial)
+        partial.close()  # stopped early: not kept
+        assert inputs.spools == {}
+        assert ids(list(src.rows(inputs, set()))) == [1, 2, 3, 4, 5]
+        assert ids(list(src.rows(inputs, set()))) == [1, 2, 3, 4, 5]
+    assert api.count("/items") == 3

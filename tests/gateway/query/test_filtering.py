@@ -461,3 +461,10 @@ def test_parse_sort_errors_name_the_parameter(sort, order_by, parameter):
     assert str(caught.value).startswith(f"{parameter}: ")
     assert len(str(caught.value)) < 200
     assert isinstance(caught.value, ValueError)
+
+
+@pytest.mark.parametrize("text", ["givenName<'\x00'", "givenName='a\x00b'", 'givenName="\x00"'])
+def test_a_nul_character_is_a_syntax_error_not_a_database_error(text):
+    # Found by test_robustness on PostgreSQL: a NUL in a value reached the driver and answered 500.
+    with pytest.raises(FilterSyntaxError, match="NUL"):
+        parse_filter(text)

@@ -76,7 +76,7 @@ def test_oversized_input_is_rejected_up_front(size, fragment):
 IDENT_START = "abcxyzABCXYZ_"
 identifiers = st.builds(str.__add__, st.sampled_from(IDENT_START), st.text(IDENT_START + "019", max_size=8))
 paths = st.lists(identifiers, min_size=1, max_size=4).map(tuple)
-values = st.one_of(st.text(max_size=20), st.sampled_from(["", "'", "''", '"', "O'Brien", " AND ", ") OR (", "2019-01-01"]))
+values = st.one_of(st.text(st.characters(blacklist_characters="\x00"), max_size=20), st.sampled_from(["", "'", "''", '"', "O'Brien", " AND ", ") OR (", "2019-01-01"]))
 predicates = st.builds(Predicate, paths, st.sampled_from(OPERATORS), values)
 
 

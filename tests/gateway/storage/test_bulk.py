@@ -1,0 +1,124 @@
+"""Big loads: statements on a writer thread keep their order and errors; SQLite indexes are rebuilt, never lost."""
+
+import threading
+
+import pytest
+from factories import seed
+from factories import user
+from sqlalchemy import select
+from sqlalchemy import text
+
+from gateway.storage import bulk
+from gateway.storage.records import RecordWriter
+from gateway.storage.tables import record_links
+from gateway.storage.tables import records
+
+
+def index_definitions(engine):
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            query = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        else:
+            query = "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+        return dict(conn.execute(text(query)).all())
+
+
+def write_users(conn, count, prefix="u"):
+    writer = RecordWriter(conn, "d1")
+    for n in range(count):
+        writer.put("user", f"{prefix}{n}", user(f"{prefix}{n}", "Ann", f"Lee{n}", "student", [f"sch{n % 3}"]))
+    return writer
+
+
+def test_a_load_bigger_than_the_table_rebuilds_the_indexes_and_they_serve_queries(engine, monkeypatch):
+    monkeypatch.setattr(bulk, "DEFER_AFTER", 100)
+    before = index_definitions(engine)
+    dropped = []
+    with engine.begin() as conn:
+        writer = write_users(conn, 700)
+        writer.flush()
+        writer._pipeline.wait()
+        dropped = list(writer._indexes.dropped)
+        stats = writer.close()
+    assert stats["user"]["created"] == 700
+    if engine.dialect.name == "sqlite":
+        assert {name for name, _sql in dropped} >= {"ix_records_org", "ix_records_version", "ix_record_links_source"}
+    else:
+        assert dropped == []  # PostgreSQL: DROP INDEX would lock readers out
+    assert index_definitions(engine) == before
+    with engine.connect() as conn:
+        at_school = conn.execute(select(records.c.sourced_id).where(records.c.org_ref == "sch1")).scalars().all()
+        links = conn.execute(select(record_links.c.sourced_id).where(record_links.c.target == "sch2")).scalars().all()
+        if engine.dialect.name == "sqlite":
+            assert integrity(conn) == "ok"
+    assert len(at_school) == 233 and len(links) == 233
+
+
+def integrity(conn):
+    return conn.exec_driver_sql("PRAGMA integrity_check").scalar()
+
+
+def test_the_commit_itself_puts_the_indexes_back_when_close_was_not_called(engine, monkeypatch):
+    monkeypatch.setattr(bulk, "DEFER_AFTER", 100)
+    before = index_definitions(engine)
+    with engine.begin() as conn:
+        writer = write_users(conn, 500)
+        writer.flush()  # no close(): the commit hook waits for the writer thread and restores
+    assert index_definitions(engine) == before
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM records")).scalar() == 500
+
+
+def test_a_rolled_back_load_leaves_the_indexes_and_the_table_as_they_were(engine, monkeypatch):
+    monkeypatch.setattr(bulk, "DEFER_AFTER", 100)
+    before = index_definitions(engine)
+    with pytest.raises(RuntimeError):
+        with engine.begin() as conn:
+            writer = write_users(conn, 500)
+            writer.flush()
+            raise RuntimeError("load aborted")
+    assert index_definitions(engine) == before
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM records")).scalar() == 0
+
+
+def test_a_small_load_into_a_bigger_table_keeps_its_indexes(engine, monkeypatch):
+    monkeypatch.setattr(bulk, "DEFER_AFTER", 100)
+    with engine.begin() as conn:
+        write_users(conn, 600, prefix="old").close()
+    with engine.begin() as conn:
+        writer = write_users(conn, 150)
+        writer.flush()
+        writer._pipeline.wait()
+        assert writer._indexes.dropped == []  # 150 new records into a table of 600
+        writer.close()
+
+
+def test_statements_from_other_code_wait_for_the_batch_in_flight(engine):
+    seed(engine)
+    with engine.begin() as conn:
+        writer = write_users(conn, 50)
+        writer.flush()  # the batch is on the writer thread now
+        # Any statement on the connection, here a plain count, sees every row of that batch.
+        assert conn.execute(text("SELECT count(*) FROM records WHERE sourced_id LIKE 'u%'")).scalar() == 50
+        writer.close()
+
+
+def test_an_error_on_the_writer_thread_fails_the_load_and_nothing_is_kept(engine):
+    with pytest.raises(Exception, match="(?i)not null|null value"):
+        with engine.begin() as conn:
+            writer = RecordWriter(conn, "d1")
+            writer.tenant = None  # every row now breaks the NOT NULL tenant column
+            writer.put("user", "u1", user("u1", "Ann", "Lee", "student", ["sch1"]))
+            writer.close()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM records")).scalar() == 0
+
+
+def test_batches_run_off_the_calling_thread(engine):
+    threads = set()
+    with engine.begin() as conn:
+        writer = RecordWriter(conn, "d1")
+        writer._pipeline.submit(lambda: threads.add(threading.current_thread().name))
+        writer.close()
+    assert len(threads) == 1 and next(iter(threads)).startswith("trellis-writer")
