@@ -18,6 +18,7 @@ what other processes see:
 """
 from __future__ import annotations
 
+import sys
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable
@@ -25,7 +26,11 @@ from typing import Callable
 from sqlalchemy import Connection, event
 
 DEFER_AFTER = 50_000
+SWITCH_INTERVAL = 0.0005  # seconds; CPython's default is 0.005
 _TABLES = ("records", "record_links")
+# Kept while loading: its key (tenant, change_version) only grows, so each insert appends to the last page, which is
+# cheaper than the full-table scan a rebuild would cost.
+_KEEP = ("ix_records_version",)
 
 
 class Pipeline:
@@ -38,6 +43,7 @@ class Pipeline:
         self._pool: ThreadPoolExecutor | None = None
         self._future: Future | None = None
         self._local = threading.local()
+        self._closed = False
         event.listen(conn, "before_cursor_execute", self._before_execute)
         event.listen(conn, "commit", self._on_commit)
         event.listen(conn, "rollback", self._on_rollback)
@@ -45,8 +51,15 @@ class Pipeline:
     def submit(self, job: Callable[[], None]) -> None:
         """Run ``job`` on the writer thread once the previous one is done (its error, if any, is raised here)."""
         self.wait()
+        if self._closed:
+            job()
+            return
         if self._pool is None:
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="trellis-writer")
+            # The writer thread retakes the GIL after each statement; by default it may wait 5 ms for the mapping
+            # thread to hand it over, which was a quarter of a million-row load. Shorter slices while loading.
+            self._interval = sys.getswitchinterval()
+            sys.setswitchinterval(min(self._interval, SWITCH_INTERVAL))
         self._future = self._pool.submit(self._run, job)
 
     def _run(self, job: Callable[[], None]) -> None:
@@ -60,24 +73,32 @@ class Pipeline:
             future.result()
 
     def close(self) -> None:
-        """Wait for the last job and stop the thread (idempotent); later jobs would run inline."""
+        """Wait for the last job and stop the thread (idempotent); later jobs run inline."""
+        self._closed = True
         try:
             self.wait()
         finally:
-            if self._pool is not None:
-                self._pool.shutdown()
-                self._pool = None
+            self._stop()
             for name, fn in (("before_cursor_execute", self._before_execute), ("commit", self._on_commit),
                              ("rollback", self._on_rollback)):
                 if event.contains(self.conn, name, fn):
                     event.remove(self.conn, name, fn)
+
+    def _stop(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+            sys.setswitchinterval(self._interval)
 
     def _before_execute(self, *_args) -> None:
         if self._future is not None and not getattr(self._local, "worker", False):
             self.wait()
 
     def _on_commit(self, _conn) -> None:
-        self.wait()
+        try:
+            self.wait()
+        finally:
+            self._stop()
         if self.before_commit is not None:
             self.before_commit()
 
@@ -85,6 +106,7 @@ class Pipeline:
         future, self._future = self._future, None
         if future is not None:
             future.exception()  # wait; the error already failed the load, and the rollback undoes the job
+        self._stop()
         if self.after_rollback is not None:
             self.after_rollback()
 
@@ -119,9 +141,9 @@ class DeferredIndexes:
     def _drop(self) -> None:
         cursor = self._cursor()
         marks = ",".join("?" * len(_TABLES))
-        self.dropped = cursor.execute(
+        self.dropped = [(name, sql) for name, sql in cursor.execute(
             f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({marks}) "
-            "ORDER BY rowid", _TABLES).fetchall()
+            "ORDER BY rowid", _TABLES) if name not in _KEEP]
         for name, _sql in self.dropped:
             cursor.execute(f'DROP INDEX "{name}"')
 

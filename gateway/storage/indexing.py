@@ -57,37 +57,59 @@ def values_at(doc: Any, path: tuple[str, ...]) -> Iterator[Any]:
         yield from values_at(doc.get(path[0]), path[1:])
 
 
+COLUMN_NAMES = ("subtype", "org_ref", "class_ref", "user_ref", "parent_ref")
+
+
 def _getter(path: tuple[str, ...]):
-    """A fast accessor for a path through nested objects (no arrays): the column extractors run on every write."""
-    def get(doc: dict) -> Any:
+    """A fast accessor for a path through nested objects (no arrays), as a column value: the extractors run on every
+    write of a million-row load. Objects and lists are not column values (None)."""
+    def scalar(value: Any) -> str | None:
+        return None if value is None or isinstance(value, (dict, list)) else str(value)
+
+    if path == ("sourcedId",):
+        return lambda sourced_id, doc: sourced_id
+    if len(path) == 1:
+        (key,) = path
+        return lambda sourced_id, doc: scalar(doc.get(key))
+    if len(path) == 2:
+        first, second = path
+
+        def get2(sourced_id: str, doc: dict) -> str | None:
+            inner = doc.get(first)
+            return scalar(inner.get(second)) if isinstance(inner, dict) else None
+        return get2
+
+    def get(sourced_id: str, doc: dict) -> str | None:
         value: Any = doc
         for segment in path:
             if not isinstance(value, dict):
                 return None
             value = value.get(segment)
-        return value
-
+        return scalar(value)
     return get
 
 
-_COLUMN_GETTERS = {rtype: tuple((name, tuple(path.split(".")), _getter(tuple(path.split("."))))
-                                for name, path in paths.items()) for rtype, paths in COLUMNS.items()}
+def _extractor(rtype: str):
+    """The column values of one type, in :data:`COLUMN_NAMES` order, as one function."""
+    by_name = {name: _getter(tuple(path.split("."))) for name, path in COLUMNS.get(rtype, {}).items()}
+    getters = tuple(by_name.get(name) for name in COLUMN_NAMES)
+    return lambda sourced_id, doc: tuple(None if get is None else get(sourced_id, doc) for get in getters)
+
+
+_EXTRACTORS = {rtype: _extractor(rtype) for rtype in COLUMNS}
+_NO_COLUMNS = (None,) * len(COLUMN_NAMES)
 _LINK_PATHS = {rtype: tuple((rel, tuple(path.split("."))) for rel, path in paths.items())
                for rtype, paths in LINKS.items()}
-_EMPTY_COLUMNS = {"subtype": None, "org_ref": None, "class_ref": None, "user_ref": None, "parent_ref": None}
 
 
-def extract(rtype: str, sourced_id: str, doc: dict) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    """The indexed column values and the (rel, target) link pairs of one document."""
-    columns = dict(_EMPTY_COLUMNS)
-    for name, path, get in _COLUMN_GETTERS.get(rtype, ()):
-        value = sourced_id if path == ("sourcedId",) else get(doc)
-        columns[name] = None if value is None or isinstance(value, (dict, list)) else str(value)
+def extract(rtype: str, sourced_id: str, doc: dict) -> tuple[tuple[str | None, ...], list[tuple[str, str]]]:
+    """The indexed column values (in :data:`COLUMN_NAMES` order) and the (rel, target) link pairs of one document."""
+    extractor = _EXTRACTORS.get(rtype)
+    columns = _NO_COLUMNS if extractor is None else extractor(sourced_id, doc)
     links = _LINK_PATHS.get(rtype)
     if not links:
         return columns, []
-    pairs = sorted({(rel, str(value)) for rel, path in links for value in values_at(doc, path)})
-    return columns, pairs
+    return columns, sorted({(rel, str(value)) for rel, path in links for value in values_at(doc, path)})
 
 
 def column_for(rtype: str, path: str) -> str | None:
