@@ -25,6 +25,7 @@ from datetime import date, datetime, time
 from typing import Callable
 
 from .model import ClassDef, FieldDef, ModelDef
+from .paths import values_at
 
 Errors = list[tuple[str, str]]
 Validator = Callable[[dict], Errors]
@@ -337,17 +338,7 @@ class _Compiler:
 
 def _values(doc, parts: tuple) -> list:
     """Scalar values at a dotted path, descending into lists (key unification paths such as sessions[*].x)."""
-    values = [doc]
-    for part in parts:
-        nxt = []
-        for v in values:
-            v = v.get(part) if type(v) is dict else None
-            if type(v) is list:
-                nxt.extend(v)
-            elif v is not None:
-                nxt.append(v)
-        values = nxt
-    return [v for v in values if type(v) is not dict and type(v) is not list]
+    return [v for v in values_at(doc, parts) if type(v) is not dict and type(v) is not list]
 
 
 def compile_validator(model: ModelDef, class_name: str) -> Validator:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 from standards.model import ClassDef, ModelDef, load_model
+from standards.paths import values_at
 from standards.validation import compile_validator
 
 from . import edfi
@@ -301,19 +302,8 @@ def _getter(path: tuple) -> Callable:
         return top
 
     def get(doc, parts=path):
-        values = [doc]
-        for part in parts:
-            nxt = []
-            for v in values:
-                v = v.get(part) if type(v) is dict else None
-                if type(v) is list:
-                    nxt.extend(v)
-                elif v is not None:
-                    nxt.append(v)
-            values = nxt
-            if not values:
-                return ()
-        return [v.get("sourcedId") for v in values if type(v) is dict and type(v.get("sourcedId")) is str]
+        return [v.get("sourcedId") for v in values_at(doc, parts)
+                if type(v) is dict and type(v.get("sourcedId")) is str]
     return get
 
 

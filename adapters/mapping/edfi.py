@@ -21,6 +21,7 @@ from typing import Callable
 
 from standards.edfi.identity import compile_document_key, compile_reference_key
 from standards.model import ClassDef, ModelDef
+from standards.paths import values_at
 
 KEY = "sourcedId"  # the engine's record key
 _NOT_EDFI = frozenset({"sourcedId", "status", "dateLastModified"})
@@ -99,17 +100,5 @@ def _getter(path: tuple, key: Callable) -> Callable:
         return top
 
     def nested(doc):
-        values = [doc]
-        for part in path:
-            nxt = []
-            for v in values:
-                v = v.get(part) if type(v) is dict else None
-                if type(v) is list:
-                    nxt.extend(v)
-                elif v is not None:
-                    nxt.append(v)
-            values = nxt
-            if not values:
-                return ()
-        return [sid for sid in (key(v) for v in values if type(v) is dict) if sid is not None]
+        return [sid for sid in (key(v) for v in values_at(doc, path) if type(v) is dict) if sid is not None]
     return nested
