@@ -265,7 +265,10 @@ def report(results: list[dict], students: int, command: str, mapping: dict | Non
               "parents' lookup index gains a row only for a (student, day, app) not seen before, so an app "
               "re-reading the same roster adds none. Appends are serialised across processes by the chain head.",
               "* Mapping ingest: every produced record is built from its row by compiled expressions, validated "
-              "against the standard's definition, reference-checked, and written with its indexed columns."]
+              "against the standard's definition, reference-checked, and written with its indexed columns. Batches "
+              "are written by a second thread while the mapping goes on, and on SQLite a load bigger than the table "
+              "rebuilds the secondary indexes before it commits instead of maintaining them "
+              "(gateway/storage/bulk.py). The peak is the ingest process's own high-water mark (VmHWM)."]
     return "\n".join(lines) + "\n"
 
 
