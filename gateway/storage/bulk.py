@@ -48,10 +48,11 @@ class Pipeline:
         event.listen(conn, "commit", self._on_commit)
         event.listen(conn, "rollback", self._on_rollback)
 
-    def submit(self, job: Callable[[], None]) -> None:
-        """Run ``job`` on the writer thread once the previous one is done (its error, if any, is raised here)."""
+    def submit(self, job: Callable[[], None], background: bool = True) -> None:
+        """Run ``job`` on the writer thread once the previous one is done (its error, if any, is raised here); or
+        here and now when not ``background`` (a small write is not worth a thread) or after :meth:`close`."""
         self.wait()
-        if self._closed:
+        if self._closed or not background:
             job()
             return
         if self._pool is None:

@@ -104,8 +104,8 @@ class RecordWriter:
 
     ``put`` buffers; ``flush`` (called automatically every :data:`BATCH` records and by ``close``) compares content
     hashes with what is stored, and writes only what changed. ``stats`` counts created / updated / unchanged /
-    deleted per record type. The statements of a batch run on a writer thread while the caller goes on; ``close``
-    (or the transaction's commit) waits for them.
+    deleted per record type. Once a load fills a whole batch, the statements of each batch run on a writer thread
+    while the caller goes on; ``close`` (or the transaction's commit) waits for them. Smaller writes run inline.
     """
 
     def __init__(self, conn: Connection, tenant: str, now: str | None = None):
@@ -117,12 +117,14 @@ class RecordWriter:
         self._qmark = conn.dialect.paramstyle == "qmark"
         self._sql = _statements(conn.dialect.name)
         self._fresh: dict[str, bool] = {}
+        self._bulk = False  # small writes (an API request, a test seed) stay on the caller's thread
         self._indexes = DeferredIndexes(conn)
         self._pipeline = Pipeline(conn, before_commit=self._indexes.restore, after_rollback=self._indexes.forget)
 
     def put(self, rtype: str, sourced_id: str, doc: dict, status: str = ACTIVE) -> None:
         self._pending.append((rtype, sourced_id, content_of(doc), status))
         if len(self._pending) >= BATCH:
+            self._bulk = True  # a big load: from now on batches go to the writer thread
             self.flush()
 
     def flush(self) -> None:
@@ -179,7 +181,7 @@ class RecordWriter:
                 self.conn.exec_driver_sql(self._sql["links"], (tenant, rtype, link_rows))
             self._indexes.note_inserts(count - len(existing))
 
-        self._pipeline.submit(job)
+        self._pipeline.submit(job, background=self._bulk)
 
     def had_records(self, rtype: str) -> bool:
         """Whether the district held records of this type before this writer wrote any."""

@@ -14,6 +14,14 @@ from gateway.storage.tables import record_links
 from gateway.storage.tables import records
 
 
+@pytest.fixture
+def small_batches(monkeypatch):
+    """Batches of 100 records: a few hundred puts make a "big load" that goes to the writer thread."""
+    from gateway.storage import records as records_module
+
+    monkeypatch.setattr(records_module, "BATCH", 100)
+
+
 def index_definitions(engine):
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
@@ -30,7 +38,7 @@ def write_users(conn, count, prefix="u"):
     return writer
 
 
-def test_a_load_bigger_than_the_table_rebuilds_the_indexes_and_they_serve_queries(engine, monkeypatch):
+def test_a_load_bigger_than_the_table_rebuilds_the_indexes_and_they_serve_queries(engine, monkeypatch, small_batches):
     monkeypatch.setattr(bulk, "DEFER_AFTER", 100)
     before = index_definitions(engine)
     dropped = []
@@ -59,7 +67,7 @@ def integrity(conn):
     return conn.exec_driver_sql("PRAGMA integrity_check").scalar()
 
 
-def test_the_commit_itself_puts_the_indexes_back_when_close_was_not_called(engine, monkeypatch):
+def test_the_commit_itself_puts_the_indexes_back_when_close_was_not_called(engine, monkeypatch, small_batches):
     monkeypatch.setattr(bulk, "DEFER_AFTER", 100)
     before = index_definitions(engine)
     with engine.begin() as conn:
@@ -70,7 +78,7 @@ def test_the_commit_itself_puts_the_indexes_back_when_close_was_not_called(engin
         assert conn.execute(text("SELECT count(*) FROM records")).scalar() == 500
 
 
-def test_a_rolled_back_load_leaves_the_indexes_and_the_table_as_they_were(engine, monkeypatch):
+def test_a_rolled_back_load_leaves_the_indexes_and_the_table_as_they_were(engine, monkeypatch, small_batches):
     monkeypatch.setattr(bulk, "DEFER_AFTER", 100)
     before = index_definitions(engine)
     with pytest.raises(RuntimeError):
@@ -83,7 +91,7 @@ def test_a_rolled_back_load_leaves_the_indexes_and_the_table_as_they_were(engine
         assert conn.execute(text("SELECT count(*) FROM records")).scalar() == 0
 
 
-def test_a_small_load_into_a_bigger_table_keeps_its_indexes(engine, monkeypatch):
+def test_a_small_load_into_a_bigger_table_keeps_its_indexes(engine, monkeypatch, small_batches):
     monkeypatch.setattr(bulk, "DEFER_AFTER", 100)
     with engine.begin() as conn:
         write_users(conn, 600, prefix="old").close()
@@ -95,22 +103,23 @@ def test_a_small_load_into_a_bigger_table_keeps_its_indexes(engine, monkeypatch)
         writer.close()
 
 
-def test_statements_from_other_code_wait_for_the_batch_in_flight(engine):
+def test_statements_from_other_code_wait_for_the_batch_in_flight(engine, small_batches):
     seed(engine)
     with engine.begin() as conn:
-        writer = write_users(conn, 50)
+        writer = write_users(conn, 250)
         writer.flush()  # the batch is on the writer thread now
         # Any statement on the connection, here a plain count, sees every row of that batch.
-        assert conn.execute(text("SELECT count(*) FROM records WHERE sourced_id LIKE 'u%'")).scalar() == 50
+        assert conn.execute(text("SELECT count(*) FROM records WHERE sourced_id LIKE 'u%'")).scalar() == 250
         writer.close()
 
 
-def test_an_error_on_the_writer_thread_fails_the_load_and_nothing_is_kept(engine):
+def test_an_error_on_the_writer_thread_fails_the_load_and_nothing_is_kept(engine, small_batches):
     with pytest.raises(Exception, match="(?i)not null|null value"):
         with engine.begin() as conn:
             writer = RecordWriter(conn, "d1")
             writer.tenant = None  # every row now breaks the NOT NULL tenant column
-            writer.put("user", "u1", user("u1", "Ann", "Lee", "student", ["sch1"]))
+            for n in range(250):  # batches of 100: the first two go to the writer thread
+                writer.put("user", f"u{n}", user(f"u{n}", "Ann", "Lee", "student", ["sch1"]))
             writer.close()
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM records")).scalar() == 0
@@ -125,12 +134,12 @@ def test_batches_run_off_the_calling_thread(engine):
     assert len(threads) == 1 and next(iter(threads)).startswith("trellis-writer")
 
 
-def test_the_thread_switch_interval_is_shortened_only_while_loading(engine):
+def test_the_thread_switch_interval_is_shortened_only_while_loading(engine, small_batches):
     import sys
 
     default = sys.getswitchinterval()
     with engine.begin() as conn:
-        writer = write_users(conn, 10)
+        writer = write_users(conn, 150)
         writer.flush()
         assert sys.getswitchinterval() == min(default, bulk.SWITCH_INTERVAL)
         writer.close()
@@ -139,4 +148,14 @@ def test_the_thread_switch_interval_is_shortened_only_while_loading(engine):
         writer.close()  # after close, batches run inline on this thread
     assert sys.getswitchinterval() == default
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM records")).scalar() == 11
+        assert conn.execute(text("SELECT count(*) FROM records")).scalar() == 151
+
+
+def test_small_writes_stay_on_the_calling_thread(engine, monkeypatch):
+    # An API write or a seed of a few records is not worth a thread; only a load that fills a batch starts one.
+    started = []
+    monkeypatch.setattr(bulk.Pipeline, "_run", lambda self, job: started.append(job) or job())
+    with engine.begin() as conn:
+        writer = write_users(conn, 20)
+        assert writer.close()["user"]["created"] == 20
+    assert started == []
