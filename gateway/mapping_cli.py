@@ -197,7 +197,9 @@ def ingest_command(mapping: str, source: str, district_id: str, mode: str, dry_r
 
 def _print_report(report, mapping: str, source: str, district_id: str) -> None:
     out = _console()
-    if report.rules:
+    # A run stopped before reading anything (a missing parameter or file) has only its error to show, not empty tables.
+    stopped = report.errors and not report.rows_read and not report.rejected
+    if report.rules and not stopped:
         table = Table(title=f"{mapping} on {source} -> district {district_id} ({report.mode})")
         table.add_column("rule")
         table.add_column("source -> class")
@@ -207,7 +209,7 @@ def _print_report(report, mapping: str, source: str, district_id: str) -> None:
             table.add_row(stats.rule, f"{stats.source} -> {stats.cls}",
                           *(f"{getattr(stats, c):,}" for c in RULE_COLUMNS))
         out.print(table)
-    if report.records:
+    if report.records and not stopped:
         table = Table(title="records")
         table.add_column("type")
         for name in RECORD_COLUMNS:

@@ -72,3 +72,12 @@ def test_ingest_with_params_and_a_delta_deletion(app, engine, tmp_path):
         rows = conn.execute(text("SELECT sourced_id, status FROM records WHERE tenant = 'd1' AND type = 'org'"))
         status = {sid: value for sid, value in rows}
     assert status == {"s1": "active", "s2": "tobedeleted"}
+
+
+def test_an_ingest_stopped_by_a_missing_parameter_shows_the_error_not_empty_tables(app, tmp_path):
+    mapping, data = setup(tmp_path, "s1,One,\n")
+    result = invoke(app, "ingest", "--mapping", mapping, "--source", data, "--district", "d1")
+    assert result.exit_code != 0
+    assert "missing parameter year" in result.stderr
+    assert "created" not in result.stdout and "records" not in result.stdout  # no tables of zeros
+    assert "nothing written" in result.stdout + result.stderr
