@@ -10,6 +10,8 @@ Field types: string, date, datetime, time, uri, integer, number, boolean (1.1 an
 natural-key reference when `ref` names the referenced resource), descriptor (Ed-Fi descriptor URI
 "uri://ed-fi.org/SexDescriptor#Female"; `ref` names the descriptor), metadata (free object).
 Ed-Fi classes also carry their natural key (`ClassDef.identity`) and the store's record type (`record_type`).
+Every field has a privacy tier (0-3, privacy-security.md section 2.3), set at generation time from
+standards/oneroster/tiers.json or standards/edfi/tiers.json; `ClassDef.prohibited` holds value-level tier-3 rules.
 """
 from __future__ import annotations
 
@@ -78,6 +80,9 @@ class ClassDef:
     identity: tuple[str, ...] = ()
     record_type: str = ""
     equal: tuple[tuple[str, str], ...] = ()
+    # Value-level tier 3 (standards/edfi/tiers.json "prohibitedValues"): (field, descriptor field, code-value pattern);
+    # the field must be absent when the descriptor's code value matches (an identification code of an SSN system).
+    prohibited: tuple[tuple[str, str, str], ...] = ()
     _classes: Mapping[str, "ClassDef"] = dc_field(default_factory=lambda: MappingProxyType({}), repr=False,
                                                  compare=False)
 
@@ -157,7 +162,8 @@ def model_from_dict(data: dict) -> ModelDef:
         registry[name] = ClassDef(name, c["base"], fields, c.get("open", False), c.get("service", ""),
                                   c.get("description", ""), kind=c.get("kind", ""),
                                   identity=tuple(c.get("identity", ())), record_type=c.get("recordType", ""),
-                                  equal=tuple(tuple(pair) for pair in c.get("equal", ())), _classes=view)
+                                  equal=tuple(tuple(pair) for pair in c.get("equal", ())),
+                                  prohibited=tuple(tuple(rule) for rule in c.get("prohibited", ())), _classes=view)
     for c in registry.values():
         for f in c.fields.values():
             if f.type == "object" and f.cls not in registry:

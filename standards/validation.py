@@ -14,6 +14,8 @@ nested objects recursively; unknown fields are errors except inside metadata and
 Ed-Fi adds: string lengths and patterns, numeric bounds, time = HH:MM:SS, descriptor = a "namespace#codeValue" URI
 (uri://ed-fi.org/SexDescriptor#Female), references as nested objects of the referenced resource's key, and key
 unification (ClassDef.equal: two paths whose values must agree). Reasons never quote more than 40 characters.
+Value-level tier 3 (ClassDef.prohibited, from standards/edfi/tiers.json): a field that must be absent when a descriptor
+names e.g. a Social Security system; the error names the field and the descriptor, never the value.
 The error path of the whole document when it is not an object is "".
 """
 from __future__ import annotations
@@ -299,6 +301,7 @@ class _Compiler:
         is_open = cdef.open
         equal = tuple((a, tuple(a.replace("[*]", "").split(".")), b, tuple(b.replace("[*]", "").split(".")))
                       for a, b in cdef.equal)
+        prohibited = tuple((field, when, re.compile(pattern)) for field, when, pattern in cdef.prohibited)
 
         def run(doc, path, errs):
             if type(doc) is not dict:
@@ -331,6 +334,11 @@ class _Compiler:
                     target = next(iter(wanted))
                     if any(v != target for v in _values(doc, a_parts)):
                         errs.append((prefix + a, f"must equal {b} ({_show(target)})"))
+            for field, when, pattern in prohibited:
+                system = doc.get(when)
+                if doc.get(field) is not None and type(system) is str and pattern.search(system.rpartition("#")[2]):
+                    errs.append((prefix + field, f"prohibited (tier 3): {when} names a national or government ID "
+                                                 "system; such numbers are never stored"))
 
         self.objects[name] = run
         return run

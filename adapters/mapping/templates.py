@@ -69,7 +69,8 @@ class TemplateCompiler:
                 raise self.doc.error(f"{_dotted((*at, key))}: {cdef.name} has no field '{key}' (fields: "
                                      f"{', '.join(cdef.fields)})", *at, key)
             if fd.tier >= 3:
-                raise self.doc.error(f"{_dotted((*at, key))}: credentials (tier 3) are never stored", *at, key)
+                raise self.doc.error(f"{_dotted((*at, key))}: credentials, government ID numbers and free-text "
+                                     f"narratives (tier 3) are never stored ({cdef.name}.{key})", *at, key)
             steps.append((key, self._field(value, fd, scope, (*at, key))))
         return steps
 
@@ -122,6 +123,10 @@ class TemplateCompiler:
         if fd.type == "object":
             if isinstance(value, dict):
                 return self._object(value, self.model.classes[fd.cls], scope, at)
+            prohibited = _prohibited(self.model.classes, fd.cls) if value is not None else ()
+            if prohibited:  # a whole object from an expression could carry them
+                raise self.doc.error(f"{_dotted(at)}: {fd.cls} holds prohibited (tier 3) fields "
+                                     f"({', '.join(prohibited)}): map its other members one by one", *at)
             return self._value(value, scope, at)
         if fd.type == "metadata":
             return self._free(value, scope, at)
@@ -218,6 +223,17 @@ def _boolean(value):
 
 
 _COERCE = {"integer": fn.integer, "number": fn.number, "boolean": _boolean, "boolstring": _boolstring}
+
+
+def _prohibited(classes, cls: str, prefix: str = "", depth: int = 0) -> list[str]:
+    """Paths of the tier-3 fields inside a nested class (any depth)."""
+    out = []
+    for f in classes[cls].fields.values():
+        if f.tier >= 3:
+            out.append(prefix + f.name)
+        elif f.type == "object" and depth < 4:
+            out.extend(_prohibited(classes, f.cls, f"{prefix}{f.name}.", depth + 1))
+    return out
 
 
 def _dotted(at: tuple) -> str:

@@ -21,6 +21,11 @@ What is produced (see standards/README.md):
 * abstract resources (EducationOrganization, GeneralStudentProgramAssociation) as non-base classes with identity only;
 * ``equal``: the ApiSchema's equalityConstraints (key unification, e.g. a CourseOffering's school and session school).
 
+Privacy tiers come from standards/edfi/tiers.json (the gateway policy of privacy-security.md section 2.3; its "notes"
+give the precedence): every field gets its tier here, and ``prohibited`` lists the value-level tier-3 rules of a class
+(``[field, descriptor field, code-value pattern]``: an identification code of an SSN system is rejected by the
+validator). An entry naming a class or field that does not exist fails the generation.
+
 Fields on identity paths are marked required even where the JSON Schema leaves them optional (schoolYear inside a
 schoolYearTypeReference): without its whole natural key a document has no id.
 """
@@ -36,6 +41,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "standards" / "edfi" / "v5p1" / "model.json.gz"
+TIERS = REPO / "standards" / "edfi" / "tiers.json"
 SPEC = "ds-5.1-ApiSchema-authoritative_MetaEd-2024-12-18.json"
 PROJECT = "ed-fi"
 RTYPE_MAX = 48  # records.type is String(48)
@@ -201,11 +207,68 @@ def build(spec: Path) -> dict:
     types = [c["recordType"] for c in classes.values() if c.get("recordType")]
     if len(types) != len(set(types)):
         raise ValueError("two resources share a record type")
+    tiers = json.loads(TIERS.read_text(encoding="utf-8"))
+    check_tiers(classes, tiers)
+    apply_tiers(classes, tiers)
     version = project["projectVersion"]  # "5.1.0"
     return {"standard": "edfi", "version": ".".join(version.split(".")[:2]), "dataStandard": version,
             "source": {"file": SPEC, "apiSchemaVersion": data["apiSchemaVersion"],
                        "origin": "Ed-Fi-Alliance-OSS/MetaEd-js@e057920b9c35a11cb81c753f106f7d94b51af38c"},
             "classes": classes}
+
+
+def apply_tiers(classes: dict, tiers: dict) -> None:
+    """Set every field's tier (precedence in tiers.json "notes"); parents are resolved before their nested classes,
+    whose default is the tier of the field that holds them."""
+    glob, kinds = tiers.get("fields", {}), tiers.get("kinds", {})
+    for name in sorted(classes, key=lambda n: n.count(".")):
+        c, ct = classes[name], tiers["classes"].get(name, {})
+        if "." in name:
+            parent, member = name.rsplit(".", 1)
+            inherited = next(f["tier"] for f in classes[parent]["fields"] if f["name"] == member)
+        else:
+            inherited = kinds.get(c["kind"], tiers["default"])
+        default = ct.get("default", inherited)
+        for f in c["fields"]:
+            f["tier"] = ct.get("fields", {}).get(f["name"], glob.get(f["name"], default))
+    for rule in tiers.get("prohibitedValues", ()):
+        classes[rule["class"]].setdefault("prohibited", []).append([rule["field"], rule["when"], rule["codeValue"]])
+
+
+def check_tiers(classes: dict, tiers: dict) -> None:
+    """Fail on tier entries that name nothing: a typo there would silently leave a field at its default tier."""
+    def tier(where: str, value) -> None:
+        if value not in (0, 1, 2, 3):
+            raise ValueError(f"tiers.json: bad tier {where}={value!r}")
+    tier("default", tiers["default"])
+    for kind, value in tiers.get("kinds", {}).items():
+        tier(f"kinds.{kind}", value)
+    every = {f["name"] for c in classes.values() for f in c["fields"]}
+    for fname, value in tiers.get("fields", {}).items():
+        if fname not in every:
+            raise ValueError(f"tiers.json: no class has a field {fname}")
+        tier(f"fields.{fname}", value)
+    for cname, ct in tiers["classes"].items():
+        if cname not in classes:
+            raise ValueError(f"tiers.json: unknown class {cname}")
+        if "default" in ct:
+            tier(f"{cname}.default", ct["default"])
+        names = {f["name"] for f in classes[cname]["fields"]}
+        for fname, value in ct.get("fields", {}).items():
+            if fname not in names:
+                raise ValueError(f"tiers.json: unknown field {cname}.{fname}")
+            tier(f"{cname}.{fname}", value)
+    for rule in tiers.get("prohibitedValues", ()):
+        c = classes.get(rule["class"])
+        if c is None:
+            raise ValueError(f"tiers.json: prohibitedValues: unknown class {rule['class']}")
+        fields = {f["name"]: f for f in c["fields"]}
+        for key in ("field", "when"):
+            if rule[key] not in fields:
+                raise ValueError(f"tiers.json: prohibitedValues: unknown field {rule['class']}.{rule[key]}")
+        if fields[rule["when"]]["type"] != "descriptor":
+            raise ValueError(f"tiers.json: prohibitedValues: {rule['class']}.{rule['when']} is not a descriptor")
+        re.compile(rule["codeValue"])
 
 
 def dump(model: dict) -> bytes:

@@ -144,3 +144,90 @@ def test_rows_without_a_complete_natural_key_are_rejected_not_dropped(tmp_path):
     _plan, outcomes = run(tmp_path, HEADER + STUDENTS + LINKS, files)
     assert [(o.place, o.errors) for o in outcomes if o.source == "links.csv"] == \
         [("links.csv:2", [("schoolReference", "required field missing")])]
+
+
+# Privacy tiers (standards/edfi/tiers.json, privacy-security.md section 2.3): tier 3 is refused when the mapping
+# compiles, and an identification code of a national-ID system is rejected row by row.
+
+STAFF = """\
+  staff:
+    source: students
+    class: Staff
+    fields:
+      staffUniqueId: =id
+      firstName: =first
+      lastSurname: =last
+"""
+
+
+@pytest.mark.parametrize("rule, extra, line, path", [
+    (STAFF, "      loginId: =first\n", 15, "records.staff.fields.loginId"),
+    (STUDENTS, "      personalIdentificationDocuments:\n"
+               "        - identificationDocumentUseDescriptor: \"uri://ed-fi.org/IdentificationDocumentUseDescriptor#x\"\n"
+               "          issuerDocumentIdentificationCode: =born\n", 18,
+     "records.students.fields.personalIdentificationDocuments[0].issuerDocumentIdentificationCode"),
+])
+def test_a_tier_3_target_is_refused_with_file_and_line(tmp_path, rule, extra, line, path):
+    message = compile_error(tmp_path, HEADER + rule + extra)
+    assert message.startswith(f"m.yaml:{line}: {path}: credentials, government ID numbers and free-text narratives "
+                              "(tier 3) are never stored")
+
+
+def test_a_nested_tier_3_field_is_refused_at_any_depth(tmp_path):
+    mapping = HEADER + """\
+  incidents:
+    source: students
+    class: DisciplineIncident
+    fields:
+      incidentIdentifier: =id
+      schoolReference: {schoolId: 255901}
+      incidentDate: 2024-08-20
+      behaviors:
+        - behaviorDescriptor: "uri://ed-fi.org/BehaviorDescriptor#School Code of Conduct"
+          behaviorDetailedDescription: =first
+"""
+    assert compile_error(tmp_path, mapping).startswith(
+        "m.yaml:17: records.incidents.fields.behaviors[0].behaviorDetailedDescription: credentials")
+    top = mapping.replace("      behaviors:\n", "      incidentDescription: =first\n      behaviors:\n")
+    assert compile_error(tmp_path, top).startswith("m.yaml:15: records.incidents.fields.incidentDescription: ")
+
+
+def test_a_whole_object_holding_tier_3_fields_cannot_come_from_an_expression(tmp_path):
+    message = compile_error(tmp_path, HEADER + STUDENTS + "      identificationDocuments: =json(first)\n")
+    assert message.startswith("m.yaml:16: records.students.fields.identificationDocuments: "
+                              "Student.identificationDocuments holds prohibited (tier 3) fields "
+                              "(issuerDocumentIdentificationCode)")
+    # its other members may be mapped one by one
+    load_plan(write(tmp_path, HEADER + STUDENTS + "      identificationDocuments:\n"
+                    "        - identificationDocumentUseDescriptor: \"uri://ed-fi.org/IdentificationDocumentUseDescriptor#x\"\n"
+                    "          issuerCountryDescriptor: \"uri://ed-fi.org/CountryDescriptor#US\"\n"))
+
+
+SEOA = """\
+  seoa:
+    source: codes
+    class: StudentEducationOrganizationAssociation
+    fields:
+      studentReference: {studentUniqueId: =student}
+      educationOrganizationReference: {educationOrganizationId: 255901}
+      studentIdentificationCodes:
+        - studentIdentificationSystemDescriptor: "=concat('uri://ed-fi.org/StudentIdentificationSystemDescriptor#', system)"
+          assigningOrganizationIdentificationCode: IL
+          identificationCode: =code
+"""
+
+
+def test_an_identification_code_of_a_national_id_system_is_rejected_without_its_value(tmp_path):
+    header = HEADER.replace("records:\n", "  codes: {file: codes.csv}\nrecords:\n")
+    files = {**FILES, "students.csv": "id,first,last,born\nS1,Ana,Diaz,2010-01-02\nS2,Bo,Li,2010-01-03\n"
+                                      "S3,Cy,Wu,2010-01-04\n",
+             "codes.csv": "student,system,code\nS1,State,IL-123\nS2,SSN,078-05-1120\nS3,Social Security,219099999\n"}
+    _plan, outcomes = run(tmp_path, header + STUDENTS + SEOA, files)
+    errors = [(o.place, field, reason) for o in outcomes for field, reason in o.errors]
+    reason = ("prohibited (tier 3): studentIdentificationSystemDescriptor names a national or government ID system; "
+              "such numbers are never stored")
+    assert errors == [("codes.csv:3", "studentIdentificationCodes[0].identificationCode", reason),
+                      ("codes.csv:4", "studentIdentificationCodes[0].identificationCode", reason)]
+    stored = [d for o in outcomes for t, _s, d in o.records if t == "edfi.studentEducationOrganizationAssociation"]
+    assert len(stored) == 1 and stored[0]["studentIdentificationCodes"][0]["identificationCode"] == "IL-123"
+    assert "078-05-1120" not in repr(errors) and "219099999" not in repr(errors)
