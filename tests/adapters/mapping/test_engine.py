@@ -3,11 +3,10 @@ each, filters, lookups, references within the run and to the store, self referen
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 
-from adapters.mapping import Engine, Inputs, SourceError, load_plan
+from adapters.mapping import SourceError
+from mapping_support import run_mapping
 
 HEADER = """\
 version: 1
@@ -56,18 +55,7 @@ ENROLLMENTS = """\
 
 
 def run(tmp_path, mapping: str, files: dict, existing=None, snapshot=True):
-    (tmp_path / "m.yaml").write_text(textwrap.dedent(mapping), encoding="utf-8")
-    data = tmp_path / "data"
-    data.mkdir(exist_ok=True)
-    for name, text in files.items():
-        (data / name).write_text(textwrap.dedent(text), encoding="utf-8")
-    plan = load_plan(tmp_path / "m.yaml")
-    with Inputs(data) as inputs:
-        engine = Engine(plan, inputs, existing=existing, snapshot=snapshot)
-        outcomes = list(engine.run())
-    records = {(rtype, sid): doc for o in outcomes for rtype, sid, doc in o.records}
-    errors = [f"{o.place}: {field}: {reason}" for o in outcomes for field, reason in o.errors]
-    return records, errors, engine
+    return run_mapping(tmp_path, mapping, files, existing=existing, snapshot=snapshot)
 
 
 ORGS = "id,name,kind,parent\nd1,District,district,\ns1,School One,,d1\n"

@@ -4,33 +4,14 @@ optional references and run parameters -- each with the place of every problem, 
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 
-from adapters.mapping import Engine, Inputs, MappingError, load_plan
+from adapters.mapping import MappingError
+from mapping_support import compile_error, run_mapping
 
 
 def run(tmp_path, mapping: str, files: dict, params=None, **options):
-    (tmp_path / "m.yaml").write_text(textwrap.dedent(mapping), encoding="utf-8")
-    data = tmp_path / "data"
-    data.mkdir(exist_ok=True)
-    for name, text in files.items():
-        (data / name).write_text(textwrap.dedent(text), encoding="utf-8")
-    plan = load_plan(tmp_path / "m.yaml")
-    with Inputs(data) as inputs:
-        engine = Engine(plan, inputs, params=params, **options)
-        outcomes = list(engine.run())
-    records = {(rtype, sid): doc for o in outcomes for rtype, sid, doc in o.records}
-    errors = [f"{o.place}: {field}: {reason}" for o in outcomes for field, reason in o.errors]
-    return records, errors, engine
-
-
-def compile_error(tmp_path, mapping: str) -> str:
-    (tmp_path / "m.yaml").write_text(textwrap.dedent(mapping), encoding="utf-8")
-    with pytest.raises(MappingError) as caught:
-        load_plan(tmp_path / "m.yaml")
-    return str(caught.value)
+    return run_mapping(tmp_path, mapping, files, params=params, **options)
 
 
 ORGS = "sources:\n  orgs: {file: orgs.csv}\n"
