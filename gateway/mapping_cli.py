@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.loading import outcome_line
 from gateway.storage.db import get_engine
-from gateway.transfer_cli import _console, _fail, _progress
+from gateway.transfer_cli import _console, _echo_messages, _fail, _progress
 
 RULE_COLUMNS = ("read", "produced", "filtered", "duplicates", "rejected")
 RECORD_COLUMNS = ("created", "updated", "unchanged", "deleted", "rejected")
@@ -148,14 +148,7 @@ def mapping_preview(file: str, source: str, limit: int, params: tuple) -> None:
                                f"{orjson.dumps(content).decode()}")
     except MappingError as error:
         _fail(str(error))
-    table = Table(title=f"{file} on {source} (preview, nothing written)")
-    table.add_column("rule")
-    table.add_column("source -> class")
-    for name in RULE_COLUMNS:
-        table.add_column(name, justify="right")
-    for stats in engine.stats.values():
-        table.add_row(stats.rule, f"{stats.source} -> {stats.cls}", *(f"{getattr(stats, c):,}" for c in RULE_COLUMNS))
-    _console().print(table)
+    _console().print(_rules_table(f"{file} on {source} (preview, nothing written)", engine.stats))
     for warning in engine.warnings:
         click.echo(f"warning: {warning}")
     if errors > MAX_SHOWN_ERRORS:
@@ -200,15 +193,7 @@ def _print_report(report, mapping: str, source: str, district_id: str) -> None:
     # A run stopped before reading anything (a missing parameter or file) has only its error to show, not empty tables.
     stopped = report.errors and not report.rows_read and not report.rejected
     if report.rules and not stopped:
-        table = Table(title=f"{mapping} on {source} -> district {district_id} ({report.mode})")
-        table.add_column("rule")
-        table.add_column("source -> class")
-        for name in RULE_COLUMNS:
-            table.add_column(name, justify="right")
-        for stats in report.rules.values():
-            table.add_row(stats.rule, f"{stats.source} -> {stats.cls}",
-                          *(f"{getattr(stats, c):,}" for c in RULE_COLUMNS))
-        out.print(table)
+        out.print(_rules_table(f"{mapping} on {source} -> district {district_id} ({report.mode})", report.rules))
     if report.records and not stopped:
         table = Table(title="records")
         table.add_column("type")
@@ -219,12 +204,19 @@ def _print_report(report, mapping: str, source: str, district_id: str) -> None:
         out.print(table)
     for reason, count in report.reasons.most_common():
         click.echo(f"rejected {count:,} x {reason}")
-    for warning in report.warnings:
-        click.echo(f"warning: {warning}")
-    for error in report.errors:
-        click.echo(error, err=True)
-    if report.errors_omitted:
-        click.echo(f"... and {report.errors_omitted:,} more errors", err=True)
+    _echo_messages(report)
+
+
+def _rules_table(title: str, rules: dict) -> Table:
+    """Rows read, produced, rejected ... per rule: the same table for a preview and an ingest."""
+    table = Table(title=title)
+    table.add_column("rule")
+    table.add_column("source -> class")
+    for name in RULE_COLUMNS:
+        table.add_column(name, justify="right")
+    for stats in rules.values():
+        table.add_row(stats.rule, f"{stats.source} -> {stats.cls}", *(f"{getattr(stats, c):,}" for c in RULE_COLUMNS))
+    return table
 
 
 COMMANDS = [mapping_group, ingest_command]

@@ -39,6 +39,16 @@ def _progress(console: Console):
         yield progress
 
 
+def _echo_messages(report) -> None:
+    """A load report's warnings (stdout) and errors (stderr, capped as the report capped them)."""
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}")
+    for error in report.errors:
+        click.echo(error, err=True)
+    if report.errors_omitted:
+        click.echo(f"... and {report.errors_omitted:,} more errors", err=True)
+
+
 def _fail(message: str) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(1)
@@ -79,12 +89,7 @@ def import_oneroster_csv(path: str, district_id: str, dry_run: bool, skip_invali
         for name, stats in report.files.items():
             table.add_row(f"{name} ({stats.mode})", *(f"{getattr(stats, c):,}" for c in COLUMNS))
         out.print(table)
-    for warning in report.warnings:
-        click.echo(f"warning: {warning}")
-    for error in report.errors:
-        click.echo(error, err=True)
-    if report.errors_omitted:
-        click.echo(f"... and {report.errors_omitted:,} more errors", err=True)
+    _echo_messages(report)
     click.echo(outcome_line(report, "imported", dry_run=dry_run, skip_invalid=skip_invalid))
     sys.exit(0 if report.ok else 1)
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import secrets as random
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +32,7 @@ from sqlalchemy import select
 
 from gateway.auth.secrets import hash_secret
 from gateway.auth.server import StoredToken
+from gateway.auth.server import store_token
 from gateway.auth.secrets import new_secret
 from gateway.auth.secrets import token_key
 from gateway.auth.secrets import verify_secret
@@ -136,12 +136,7 @@ def query_admin(admin_id: str) -> AdminClient | None:
 
 def save_admin_token(token: dict, request) -> None:
     client: AdminClient = request.client
-    now = int(time.time())
-    with get_engine().begin() as conn:
-        conn.execute(tokens.insert().values(
-            token_hash=token_key(token["access_token"]), client_id=client.admin_id, tenant=client.tenant,
-            scope=SCOPE, issued_at=now, expires_at=now + int(token["expires_in"]), revoked=0, credential_id=None,
-            kind="admin"))
+    store_token(token, client.admin_id, client.tenant, SCOPE, kind="admin")
 
 
 def token_response():

@@ -98,7 +98,10 @@ def _day(args: MultiDict, name: str) -> date | None:
     try:
         if not _DAY.fullmatch(value):
             raise ValueError
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
+        if not 1 < day.year < 9999:  # a day past the last one (or before the first, in UTC) cannot be bounded
+            raise ValueError
+        return day
     except ValueError:
         raise BadRequest(f"parameter {name!r} must be a date such as 2026-01-31") from None
 

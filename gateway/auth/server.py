@@ -168,14 +168,21 @@ def query_client(client_id: str) -> Client | None:
     return Client(row.client_id, row.tenant, credentials, row.scopes, row.status, row.dpa_expires)
 
 
-def save_token(token: dict, request) -> None:
-    client: Client = request.client
+def store_token(token: dict, client_id: str, tenant: str, scope: str, *, kind: str,
+                credential_id: str | None = None) -> None:
+    """Keep an issued bearer token as its hash (apps and admins alike); the token itself is never stored."""
     now = int(time.time())
     with get_engine().begin() as conn:
         conn.execute(tokens.insert().values(
-            token_hash=token_key(token["access_token"]), client_id=client.client_id, tenant=client.tenant,
-            scope=token.get("scope", ""), issued_at=now, expires_at=now + int(token["expires_in"]), revoked=0,
-            credential_id=client.credential_id, kind="app"))
+            token_hash=token_key(token["access_token"]), client_id=client_id, tenant=tenant, scope=scope,
+            issued_at=now, expires_at=now + int(token["expires_in"]), revoked=0, credential_id=credential_id,
+            kind=kind))
+
+
+def save_token(token: dict, request) -> None:
+    client: Client = request.client
+    store_token(token, client.client_id, client.tenant, token.get("scope", ""), kind="app",
+                credential_id=client.credential_id)
 
 
 def app_context(tenant: Any, client_id: Any) -> tuple:

@@ -27,11 +27,14 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection
 from sqlalchemy import Engine
+from sqlalchemy import Integer
 from sqlalchemy import and_
 from sqlalchemy import func
 from sqlalchemy import literal
 from sqlalchemy import select
 from sqlalchemy import text
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from gateway.storage.db import is_postgres
 from gateway.storage.records import utc_now
@@ -303,11 +306,14 @@ def _instant(value: str | date | datetime, end: bool = False) -> str:
             value = date.fromisoformat(value) if _DAY.fullmatch(value) else datetime.fromisoformat(value)
         except ValueError:
             raise ValueError(f"not an ISO date or date-time: {value!r}") from None
-    if not isinstance(value, datetime):
-        value = datetime.combine(value + timedelta(days=1 if end else 0), datetime.min.time())
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    try:
+        if not isinstance(value, datetime):
+            value = datetime.combine(value + timedelta(days=1 if end else 0), datetime.min.time())
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    except OverflowError:  # 9999-12-31 + one day, or 0001-01-01 moved to UTC: callers answer ValueError with a 400
+        raise ValueError(f"out of range: {value.isoformat()!r}") from None
 
 
 def _as_dict(row: Any) -> dict[str, Any]:
@@ -315,6 +321,23 @@ def _as_dict(row: Any) -> dict[str, Any]:
     for name in _LISTS:
         entry[name] = orjson.loads(entry[name])
     return entry
+
+
+class _Holds(FunctionElement):
+    """Where a text occurs in a column (0: nowhere), case-sensitively on both databases. Not LIKE: SQLite's LIKE
+    ignores ASCII case, so a student 'abc' would have matched entries naming only 'ABC'."""
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(_Holds)
+def _holds_sqlite(element, compiler, **kw):
+    return "instr(%s)" % compiler.process(element.clauses, **kw)
+
+
+@compiles(_Holds, "postgresql")
+def _holds_postgresql(element, compiler, **kw):
+    return "strpos(%s)" % compiler.process(element.clauses, **kw)
 
 
 def _filtered(columns: Any, tenant: str, client_id: str | None, since: Any, until: Any, field: str | None,
@@ -326,11 +349,11 @@ def _filtered(columns: Any, tenant: str, client_id: str | None, since: Any, unti
     if student_id is not None:
         # The index gives the (day, app) pairs; the entry itself must name the student (its JSON-quoted form).
         s = disclosure_student_days.c
-        quoted = orjson.dumps(student_id).decode().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        quoted = orjson.dumps(student_id).decode()
         statement = statement.join(disclosure_student_days, and_(
             s.tenant == d.tenant, s.client_id == d.client_id, d.occurred_at >= s.day,
             d.occurred_at < s.day + literal("U"))).where(
-            s.tenant == tenant, s.student_id == student_id, d.student_ids.like("%" + quoted + "%", escape="\\"))
+            s.tenant == tenant, s.student_id == student_id, _Holds(d.student_ids, literal(quoted)) > 0)
     if client_id is not None:
         statement = statement.where(d.client_id == client_id)
     if since is not None:
@@ -341,8 +364,7 @@ def _filtered(columns: Any, tenant: str, client_id: str | None, since: Any, unti
         if not isinstance(field, str) or not _FIELD.fullmatch(field):
             raise ValueError(f"not a field name: {field!r}")
         # Names cannot hold quotes or backslashes, so '"name"' matches exactly one element of the JSON array.
-        pattern = '%"' + field.replace("_", "\\_") + '"%'
-        statement = statement.where(d.fields.like(pattern, escape="\\"))
+        statement = statement.where(_Holds(d.fields, literal(f'"{field}"')) > 0)
     return statement
 
 

@@ -90,6 +90,8 @@ def test_disclosure_queries_by_app_dates_field_and_student(admin_a, admin_b, eng
                          ("?colour=red", "colour"), ("?after=x", "after")):
         response = admin_a.get("/disclosures" + query)
         assert response.status_code == 400 and field in response.get_json()["fields"], query
+    for query in ("/disclosures?until=9999-12-31", "/disclosures/apps?since=0001-01-01T00:00:00%2B05:00"):
+        assert admin_a.get(query).status_code == 400, query  # were 500s (date overflow)
 
 
 def test_which_apps_received_a_field(admin_a, admin_b, engine):

@@ -223,6 +223,22 @@ def test_queries_page_with_after_seq_and_limit(engine):
         query(engine, "d1", since="last tuesday")
 
 
+def test_a_student_query_never_matches_an_id_differing_only_in_case(engine):
+    # SQLite's LIKE ignores ASCII case: a parent of 'abc' must not see the entry that named only 'ABC'.
+    day = "2026-03-02T10:00:00.000Z"
+    record(engine, entry(record_ids=["abc"], student_ids=["abc"], occurred_at=day))
+    record(engine, entry(record_ids=["ABC"], student_ids=["ABC"], fields=["birthDate"], occurred_at=day))
+    assert seqs(query(engine, "d1", student_id="abc")) == [1]
+    assert seqs(query(engine, "d1", student_id="ABC")) == [2]
+    assert seqs(query(engine, "d1", field="birthdate")) == []
+
+
+@pytest.mark.parametrize("bound", [{"until": "9999-12-31"}, {"since": "0001-01-01T00:00:00+05:00"}])
+def test_a_date_bound_out_of_range_is_a_value_error(engine, bound):
+    with pytest.raises(ValueError, match="out of range"):
+        query(engine, "d1", **bound)
+
+
 def test_queries_never_cross_tenants(engine):
     populate(engine)
     assert seqs(query(engine, "d2")) == [5]
