@@ -28,6 +28,7 @@ from gateway.loading import FileStats, ImportReport, Putter, open_rejects, progr
 from gateway.storage.records import RecordWriter
 
 MODES = ("snapshot", "delta")
+MAX_DELETE = 0.5  # share of a type's stored records one snapshot may retire before it is refused
 
 
 @dataclass
@@ -55,9 +56,10 @@ class IngestReport(ImportReport):
 
 def ingest(engine: Engine, mapping, source, district: str, *, mode: str = "snapshot", dry_run: bool = False,
            skip_invalid: bool = False, rejects_path=None, progress=None, plan: Plan | None = None,
-           params: dict | None = None) -> IngestReport:
+           params: dict | None = None, max_delete: float = MAX_DELETE) -> IngestReport:
     """Run a mapping over a source (directory, zip or file) into a district, with the run parameters the mapping
-    declares (``params``: name -> value). Bad input never raises: see errors."""
+    declares (``params``: name -> value). A snapshot that would mark more than ``max_delete`` (a share, 0..1) of a
+    type's stored records tobedeleted is refused. Bad input never raises: see errors."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
     started = time.perf_counter()
@@ -78,7 +80,7 @@ def ingest(engine: Engine, mapping, source, district: str, *, mode: str = "snaps
     with inputs:
         def body(conn):
             _Ingest(conn, plan, inputs, report, skip_invalid, rejects and csv.writer(rejects), progress,
-                    params).execute()
+                    params, max_delete).execute()
         run_transaction(engine, report, body, dry_run=dry_run, skip_invalid=skip_invalid, fatal=(MappingError,),
                         rejects=rejects)
     report.seconds = time.perf_counter() - started
@@ -97,8 +99,9 @@ def _rejects_default(source) -> str:
 
 class _Ingest:
     def __init__(self, conn, plan: Plan, inputs, report: IngestReport, skip_invalid: bool, rejects,
-                 progress, params: dict | None = None):
+                 progress, params: dict | None = None, max_delete: float = 1.0):
         self.conn, self.plan, self.report, self.rejects = conn, plan, report, rejects
+        self.max_delete = max_delete
         self.skip_invalid = skip_invalid
         self.writer = RecordWriter(conn, report.district)
         self.engine = MappingEngine(plan, inputs, existing=self.writer.active_ids, snapshot=report.mode == "snapshot",
@@ -129,14 +132,28 @@ class _Ingest:
                 # Nothing to compare for a type the district did not have; otherwise stream the stored ids, so a
                 # million of them are not held twice.
                 if rtype in ran and self.writer.had_records(rtype):
-                    seen, rejected = self.engine.seen[rtype], self.engine.rejected[rtype]
-                    gone = [sid for sid in self.writer.iter_active_ids(rtype) if sid not in seen and sid not in rejected]
+                    seen, rejected, active = self.engine.seen[rtype], self.engine.rejected[rtype], 0
+                    gone = []
+                    for sid in self.writer.iter_active_ids(rtype):
+                        active += 1
+                        if sid not in seen and sid not in rejected:
+                            gone.append(sid)
+                    self._refuse_mass_deletion(rtype, len(gone), active)
                     self.writer.tombstone(rtype, sorted(gone))
         self.engine.release()
         for rtype, counter in self.writer.close().items():
             stats = report.records.setdefault(rtype, FileStats(report.mode))
             for key in ("created", "updated", "unchanged", "deleted"):
                 setattr(stats, key, counter[key])
+
+    def _refuse_mass_deletion(self, rtype: str, gone: int, active: int) -> None:
+        """A snapshot that would retire most of a stored type is far likelier the wrong or a truncated file than a
+        district that lost most of its students: it is refused, and the whole load rolls back, --skip-invalid or not
+        (``--max-delete 100`` says the deletions are meant)."""
+        if gone and gone > self.max_delete * active:
+            raise MappingError(f"snapshot: {gone:,} of {active:,} stored {rtype} records are not in this source and "
+                               f"would be marked tobedeleted (more than {self.max_delete:.0%}); nothing was written. "
+                               "Check the source, use --mode delta, or allow it with --max-delete 100")
 
     def _present(self, source: str) -> bool:
         spec = self.plan.sources[source]

@@ -167,9 +167,12 @@ def mapping_preview(file: str, source: str, limit: int, params: tuple) -> None:
 @click.option("--rejects", "rejects_path", default=None,
               help="with --skip-invalid: where to write the rejected rows (default: SOURCE.rejects.csv)")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help=PARAM_HELP)
+@click.option("--max-delete", "max_delete", type=click.IntRange(0, 100), default=50, show_default=True,
+              metavar="PERCENT", help="snapshot: refuse a run that would mark more than this share of a record "
+                                      "type's stored records tobedeleted (the wrong or a truncated file)")
 @with_appcontext
 def ingest_command(mapping: str, source: str, district_id: str, mode: str, dry_run: bool, skip_invalid: bool,
-                   rejects_path: str | None, params: tuple) -> None:
+                   rejects_path: str | None, params: tuple, max_delete: int) -> None:
     """Ingest a source through a mapping file into a district (atomic unless --skip-invalid)."""
     from gateway.ingesting import ingest
 
@@ -178,7 +181,7 @@ def ingest_command(mapping: str, source: str, district_id: str, mode: str, dry_r
         with _progress(_console(stderr=True)) as progress:
             report = ingest(get_engine(), mapping, source, district_id, mode=mode, dry_run=dry_run,
                             skip_invalid=skip_invalid, rejects_path=rejects_path, progress=progress,
-                            params=values)
+                            params=values, max_delete=max_delete / 100)
     except SQLAlchemyError as error:
         _fail(f"database: {type(error).__name__}: {str(error).splitlines()[0]}")
     except OSError as error:

@@ -99,6 +99,24 @@ def test_snapshot_marks_missing_records_tobedeleted_and_delta_does_not(engine, t
     assert stored[("class", "SEC-ALG2-3H")][0] == "tobedeleted" and stored[("class", "SEC-ALG2-3")][0] == "active"
 
 
+@pytest.mark.parametrize("skip_invalid", [False, True])
+def test_a_snapshot_retiring_most_of_a_stored_type_is_refused_not_a_mass_deletion(engine, tmp_path, skip_invalid):
+    source = clean_copy(tmp_path)
+    assert ingest(engine, MAPPING, source, "d1").ok
+    before = state(engine)
+    # A truncated export: students.csv lost its rows, so most stored users would be marked tobedeleted.
+    (source / "students.csv").write_text("School_id,Student_id,Last_name,First_name\n", encoding="utf-8")
+    report = ingest(engine, MAPPING, source, "d1", skip_invalid=skip_invalid, rejects_path=tmp_path / "r.csv")
+    assert not report.committed  # atomic: the enrollments of the lost students are rejected anyway
+    if skip_invalid:  # storing the valid rest would retire most users: refused all the same
+        assert any("records are not in this source" in error and "nothing was written" in error
+                   for error in report.errors), report.errors
+    assert state(engine) == before
+    allowed = ingest(engine, MAPPING, source, "d1", skip_invalid=True, rejects_path=tmp_path / "r.csv",
+                     max_delete=1.0)
+    assert allowed.committed and allowed.records["user"].deleted > 0
+
+
 def test_delta_references_may_point_to_stored_records(engine, tmp_path):
     source = clean_copy(tmp_path)
     assert ingest(engine, MAPPING, source, "d1").ok
