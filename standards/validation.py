@@ -46,6 +46,12 @@ _PATTERN_REASONS = {r"^(?!\s).*(?<!\s)$": "must not start or end with whitespace
 _REF_KEYS = frozenset({"href", "sourcedId", "type"})
 
 
+def _ecma(pattern: str) -> re.Pattern:
+    """A JSON Schema (ECMA-262) pattern for Python: a final ``$`` is the end of the text there, while Python's also
+    matches before a trailing newline ("Smith\\n" would pass "must not end with whitespace")."""
+    return re.compile(pattern[:-1] + r"\Z" if pattern.endswith("$") and not pattern.endswith("\\$") else pattern)
+
+
 def _show(v: object) -> str:
     s = v if isinstance(v, str) else repr(v)
     return f"'{s[:40]}…'" if len(s) > 40 else f"'{s}'"
@@ -87,7 +93,7 @@ def _datetime_str(v: str):
 def _limited_string(f: FieldDef, required: bool):
     """A string with Ed-Fi limits (lengths, pattern); plain strings keep the cheaper :func:`_string`."""
     most, least = f.max_length, f.min_length or 0
-    pattern = re.compile(f.pattern) if f.pattern else None
+    pattern = _ecma(f.pattern) if f.pattern else None
     pattern_reason = _PATTERN_REASONS.get(f.pattern or "", f"does not match the pattern {f.pattern}")
 
     def check(v):

@@ -35,7 +35,7 @@ def secure_parser() -> etree.XMLParser:
 def _xpath(expression: str, namespaces: dict, what: str, spec: SourceSpec) -> etree.XPath:
     try:
         return etree.XPath(expression, namespaces=namespaces, smart_strings=False)
-    except etree.XPathSyntaxError as error:
+    except (etree.XPathError, TypeError, ValueError) as error:  # TypeError: an empty namespace prefix
         raise MappingError(f"sources.{spec.name}: {what}: bad XPath '{expression}' ({error})", *spec.declared) \
             from None
 

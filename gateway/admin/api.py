@@ -93,7 +93,7 @@ def put_profile(client_id: str):
     """An Ed-Fi API Profile document as the body (application/xml); ``?profileName=`` picks one of several."""
     if request.mimetype not in XML_TYPES:
         raise InvalidBody("send the profile document with Content-Type: application/xml", {"profile": ["not XML"]})
-    data = request.get_data(cache=False)
+    data = request.stream.read(MAX_PROFILE_BYTES + 1)  # never more: a body of any size is not held in memory
     if len(data) > MAX_PROFILE_BYTES:
         raise InvalidBody(f"the profile is larger than {MAX_PROFILE_BYTES} bytes", {"profile": ["too large"]})
     try:

@@ -33,6 +33,29 @@ _TABLES = ("records", "record_links")
 _KEEP = ("ix_records_version",)
 
 
+class _Loading:
+    """The process-wide thread switch interval, shortened while any pipeline runs and put back by the last one."""
+
+    def __init__(self):
+        self._lock, self._active, self._saved = threading.Lock(), 0, 0.0
+
+    def start(self) -> None:
+        with self._lock:
+            if self._active == 0:
+                self._saved = sys.getswitchinterval()
+                sys.setswitchinterval(min(self._saved, SWITCH_INTERVAL))
+            self._active += 1
+
+    def stop(self) -> None:
+        with self._lock:
+            self._active -= 1
+            if self._active == 0:
+                sys.setswitchinterval(self._saved)
+
+
+_loading = _Loading()
+
+
 class Pipeline:
     """Runs jobs ``job()`` on one writer thread, one at a time, in submission order."""
 
@@ -48,19 +71,18 @@ class Pipeline:
         event.listen(conn, "commit", self._on_commit)
         event.listen(conn, "rollback", self._on_rollback)
 
-    def submit(self, job: Callable[[], None], background: bool = True) -> None:
-        """Run ``job`` on the writer thread once the previous one is done (its error, if any, is raised here); or
-        here and now when not ``background`` (a small write is not worth a thread) or after :meth:`close`."""
+    def submit(self, job: Callable[[], None]) -> None:
+        """Run ``job`` on the writer thread once the previous one is done (its error, if any, is raised here); after
+        :meth:`close`, here and now."""
         self.wait()
-        if self._closed or not background:
+        if self._closed:
             job()
             return
         if self._pool is None:
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="trellis-writer")
             # The writer thread retakes the GIL after each statement; by default it may wait 5 ms for the mapping
             # thread to hand it over, which was a quarter of a million-row load. Shorter slices while loading.
-            self._interval = sys.getswitchinterval()
-            sys.setswitchinterval(min(self._interval, SWITCH_INTERVAL))
+            _loading.start()
         self._future = self._pool.submit(self._run, job)
 
     def _run(self, job: Callable[[], None]) -> None:
@@ -89,7 +111,7 @@ class Pipeline:
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
-            sys.setswitchinterval(self._interval)
+            _loading.stop()
 
     def _before_execute(self, *_args) -> None:
         if self._future is not None and not getattr(self._local, "worker", False):
@@ -120,11 +142,12 @@ class DeferredIndexes:
         self.enabled = conn.dialect.name == "sqlite"
         self.inserted = 0
         self.dropped: list[tuple[str, str]] = []  # (name, CREATE INDEX statement), in creation order
+        self.settled = False  # restored (or never worth dropping again) in this transaction
         self._before: int | None = None  # rows in the table before this load
 
     def note_inserts(self, count: int) -> None:
         """Count newly inserted records; drop the indexes when the load has outgrown the table."""
-        if not self.enabled or self.dropped or not count:
+        if not self.enabled or self.dropped or self.settled or not count:
             return
         self.inserted += count
         if self.inserted < DEFER_AFTER:
@@ -156,9 +179,9 @@ class DeferredIndexes:
         cursor = self._cursor()
         for _name, sql in self.dropped:
             cursor.execute(sql)
-        self.dropped = []
+        self.dropped, self.settled = [], True  # not dropped twice in one transaction
 
     def forget(self) -> None:
         """After a rollback: SQLite has put the indexes back itself."""
-        self.dropped = []
+        self.dropped, self.settled = [], False
         self.inserted, self._before = 0, None

@@ -117,14 +117,17 @@ class RecordWriter:
         self._qmark = conn.dialect.paramstyle == "qmark"
         self._sql = _statements(conn.dialect.name)
         self._fresh: dict[str, bool] = {}
-        self._bulk = False  # small writes (an API request, a test seed) stay on the caller's thread
+        # Small writes (an API request, a test seed) run inline with no pipeline, hooks or deferred indexes; a load
+        # that fills a whole batch gets them (``_pipeline`` set) from then on.
         self._indexes = DeferredIndexes(conn)
-        self._pipeline = Pipeline(conn, before_commit=self._indexes.restore, after_rollback=self._indexes.forget)
+        self._pipeline: Pipeline | None = None
 
     def put(self, rtype: str, sourced_id: str, doc: dict, status: str = ACTIVE) -> None:
         self._pending.append((rtype, sourced_id, content_of(doc), status))
         if len(self._pending) >= BATCH:
-            self._bulk = True  # a big load: from now on batches go to the writer thread
+            if self._pipeline is None:  # a big load: from now on batches go to the writer thread
+                self._pipeline = Pipeline(self.conn, before_commit=self._indexes.restore,
+                                          after_rollback=self._indexes.forget)
             self.flush()
 
     def flush(self) -> None:
@@ -174,14 +177,21 @@ class RecordWriter:
             version = allocate_versions(self.conn, count)
             self.conn.exec_driver_sql(self._sql["upsert"], (tenant, rtype, now, version, rows))
             if existing and rtype in indexing.LINKS:
+                # Rewriting stored records deletes their links by id: that needs the link index back (a load that
+                # is mostly new but also rewrites stored users would otherwise scan the type's links every batch).
+                self._indexes.restore()
                 self.conn.execute(delete(record_links).where(
                     record_links.c.tenant == tenant, record_links.c.type == rtype,
                     record_links.c.sourced_id.in_(existing)))
             if link_rows:
                 self.conn.exec_driver_sql(self._sql["links"], (tenant, rtype, link_rows))
-            self._indexes.note_inserts(count - len(existing))
+            if self._pipeline is not None:  # only where the commit hook will put dropped indexes back
+                self._indexes.note_inserts(count - len(existing))
 
-        self._pipeline.submit(job, background=self._bulk)
+        if self._pipeline is None:
+            job()
+        else:
+            self._pipeline.submit(job)
 
     def had_records(self, rtype: str) -> bool:
         """Whether the district held records of this type before this writer wrote any."""
@@ -229,7 +239,8 @@ class RecordWriter:
     def close(self) -> dict[str, Counter]:
         """Write what is buffered, wait for the writer thread and put back deferred indexes; returns ``stats``."""
         self.flush()
-        self._pipeline.close()
+        if self._pipeline is not None:
+            self._pipeline.close()
         self._indexes.restore()
         return self.stats
 

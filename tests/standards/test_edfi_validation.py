@@ -56,6 +56,8 @@ def test_valid_documents_pass(model):
                                                           "longer than 32 characters (33)")),
     ({"studentReference": {"studentUniqueId": " 604822"}}, ("studentReference.studentUniqueId",
                                                            "must not start or end with whitespace")),
+    ({"studentReference": {"studentUniqueId": "604822\n"}}, ("studentReference.studentUniqueId",
+                                                              "must not start or end with whitespace")),  # ECMA $
     ({"studentReference": {"studentUniqueId": ""}}, ("studentReference.studentUniqueId", "must not be empty")),
     ({"primarySchool": "yes"}, ("primarySchool", "not a boolean (true/false)")),
     ({"fullTimeEquivalency": "1"}, ("fullTimeEquivalency", "not a number")),

@@ -217,6 +217,9 @@ def test_xml_errors(tmp_path):
         read(tmp_path, "x.xml", "xml")
     with pytest.raises(MappingError, match=r"^m.yaml:3: sources.s: records: bad XPath"):
         source("x.xml", "xml", records="//[")
+    # lxml raises TypeError, not an XPath error, for an empty prefix: it used to escape as a traceback
+    with pytest.raises(MappingError, match=r"^m.yaml:3: sources.s: records: bad XPath"):
+        source("x.xml", "xml", records="//a", namespaces={"": "urn:x"})
 
 
 def test_zip_bundle_nested_folder_member_and_truncated_zip(tmp_path):

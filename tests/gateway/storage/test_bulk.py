@@ -125,10 +125,10 @@ def test_an_error_on_the_writer_thread_fails_the_load_and_nothing_is_kept(engine
         assert conn.execute(text("SELECT count(*) FROM records")).scalar() == 0
 
 
-def test_batches_run_off_the_calling_thread(engine):
+def test_batches_run_off_the_calling_thread(engine, small_batches):
     threads = set()
     with engine.begin() as conn:
-        writer = RecordWriter(conn, "d1")
+        writer = write_users(conn, 100)  # a whole batch: a big load, with its pipeline
         writer._pipeline.submit(lambda: threads.add(threading.current_thread().name))
         writer.close()
     assert len(threads) == 1 and next(iter(threads)).startswith("trellis-writer")
@@ -159,3 +159,26 @@ def test_small_writes_stay_on_the_calling_thread(engine, monkeypatch):
         writer = write_users(conn, 20)
         assert writer.close()["user"]["created"] == 20
     assert started == []
+
+
+def test_rewriting_stored_records_puts_the_indexes_back_for_the_rest_of_the_load(engine, monkeypatch, small_batches):
+    monkeypatch.setattr(bulk, "DEFER_AFTER", 100)
+    with engine.begin() as conn:
+        write_users(conn, 50, prefix="old").close()
+    with engine.begin() as conn:
+        writer = write_users(conn, 400)  # new: the indexes are dropped
+        writer.flush()
+        writer._pipeline.wait()
+        if engine.dialect.name == "sqlite":
+            assert writer._indexes.dropped
+        writer.put("user", "old1", user("old1", "Ann", "Changed", "student", ["sch2"]))  # a stored record rewritten
+        for n in range(400, 700):
+            writer.put("user", f"u{n}", user(f"u{n}", "Ann", f"Lee{n}", "student", ["sch1"]))
+        writer.flush()
+        writer._pipeline.wait()
+        assert writer._indexes.dropped == []  # back, and not dropped again in this transaction
+        writer.close()
+    with engine.connect() as conn:
+        links = conn.execute(select(record_links.c.target).where(record_links.c.sourced_id == "old1",
+                                                                 record_links.c.rel == "org")).scalars().all()
+    assert links == ["sch2"]
