@@ -102,6 +102,7 @@ class _Ingest:
                  progress, params: dict | None = None, max_delete: float = 1.0):
         self.conn, self.plan, self.report, self.rejects = conn, plan, report, rejects
         self.max_delete = max_delete
+        self.rtypes = {rule.name: rule.rtype for rule in plan.rules}
         self.skip_invalid = skip_invalid
         self.writer = RecordWriter(conn, report.district)
         self.engine = MappingEngine(plan, inputs, existing=self.writer.active_ids, snapshot=report.mode == "snapshot",
@@ -127,7 +128,7 @@ class _Ingest:
             if self.engine.warnings_omitted:
                 report.warnings.append(f"... and {self.engine.warnings_omitted:,} more warnings")
         if writing and report.mode == "snapshot":
-            ran = {r.rtype for r in self.plan.rules if self._present(r.source)}
+            ran = {r.rtype for r in self.plan.rules if self.engine.present(r.source)}
             for rtype in self.plan.covered:
                 # Nothing to compare for a type the district did not have; otherwise stream the stored ids, so a
                 # million of them are not held twice.
@@ -155,14 +156,10 @@ class _Ingest:
                                f"would be marked tobedeleted (more than {self.max_delete:.0%}); nothing was written. "
                                "Check the source, use --mode delta, or allow it with --max-delete 100")
 
-    def _present(self, source: str) -> bool:
-        spec = self.plan.sources[source]
-        return not spec.spec.file or self.engine.inputs.exists(spec.spec.file, spec.only)
-
     def _reject(self, outcome) -> None:
         report = self.report
-        rule = next(r for r in self.plan.rules if r.name == outcome.rule)
-        report.records.setdefault(rule.rtype, FileStats(report.mode)).rejected += 1
+        rtype = self.rtypes[outcome.rule]
+        report.records.setdefault(rtype, FileStats(report.mode)).rejected += 1
         for column, reason in outcome.errors:
             report.error(f"{outcome.place}: {column}: {reason}")
         if self.rejects is not None:

@@ -123,7 +123,8 @@ class Engine:
         if missing:
             raise SourceError(f"{', '.join(missing)}: not found in {self.inputs.path}")
 
-    def _present(self, name: str) -> bool:
+    def present(self, name: str) -> bool:
+        """Whether the named source is in the inputs (a source without a file, e.g. an API, always is)."""
         source = self.plan.sources[name]
         return not source.spec.file or self.inputs.exists(source.spec.file, source.only)
 
@@ -136,7 +137,7 @@ class Engine:
             self._fill(table)
         pending: list = []
         for index, rule in enumerate(self.plan.rules):
-            if self._present(rule.source):
+            if self.present(rule.source):
                 yield from self._rule(index, rule, pending)
             last = index + 1 == len(self.plan.rules) or self.plan.rules[index + 1].rtype != rule.rtype
             if last and pending:
@@ -163,7 +164,7 @@ class Engine:
     def _fill(self, table) -> None:
         label = self.plan.sources[table.source].label
         table.clear()
-        if not self._present(table.source):
+        if not self.present(table.source):
             return
         for where, row, problem in self._rows(table.source, f"{label} (lookup {table.name})"):
             if problem is not None:

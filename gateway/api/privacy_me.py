@@ -17,6 +17,7 @@ where it would end up in access logs and browser history; nothing here logs it. 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import replace
 from datetime import date
@@ -184,6 +185,7 @@ def student_disclosures(engine: Engine, tenant: str, student_id: str, *, since: 
     return result
 
 
+@functools.cache  # from the static endpoint definitions: the same on every request
 def _student_classes() -> dict[str, frozenset[str]]:
     """Served OneRoster classes that hold a student's data → the scope URIs opening any endpoint that returns them."""
     classes: dict[str, set[str]] = {}

@@ -13,7 +13,6 @@ a typing slip does not lock a parent out. The code is returned once; only its SH
 from __future__ import annotations
 
 import base64
-import hashlib
 import secrets
 import time
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from datetime import timezone
 from sqlalchemy import Connection
 from sqlalchemy import select
 
+from gateway.auth.secrets import token_key
 from gateway.storage.records import utc_now
 from gateway.storage.tables import access_codes
 from gateway.storage.tables import record_links
@@ -59,10 +59,6 @@ def normalise(code: str) -> str | None:
     return canonical
 
 
-def code_hash(code: str) -> str:
-    return hashlib.sha256(code.encode()).hexdigest()
-
-
 def _new_code() -> str:
     raw = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
     return "-".join(raw[i:i + GROUP_SIZE] for i in range(0, CODE_LENGTH, GROUP_SIZE))
@@ -93,7 +89,7 @@ def issue_code(conn: Connection, tenant: str, student_id: str, *, days: int = 30
     code, code_id = _new_code(), _new_code_id()
     expires_at = int(time.time()) + days * 86400
     conn.execute(access_codes.insert().values(
-        code_hash=code_hash(normalise(code)), code_id=code_id, tenant=tenant, student_id=student_id,
+        code_hash=token_key(normalise(code)), code_id=code_id, tenant=tenant, student_id=student_id,
         created_at=utc_now(), created_by=created_by.strip(), expires_at=expires_at, revoked=0))
     return IssuedCode(code_id, code, student_id, expires_at)
 
@@ -128,6 +124,6 @@ def resolve(conn: Connection, code: str) -> tuple[str, str] | None:
     if canonical is None:
         return None
     row = conn.execute(select(access_codes.c.tenant, access_codes.c.student_id).where(
-        access_codes.c.code_hash == code_hash(canonical), access_codes.c.revoked == 0,
+        access_codes.c.code_hash == token_key(canonical), access_codes.c.revoked == 0,
         access_codes.c.expires_at > int(time.time()))).first()
     return (row.tenant, row.student_id) if row is not None else None

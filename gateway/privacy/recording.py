@@ -17,7 +17,7 @@ from gateway.privacy.disclosures import Disclosure
 from gateway.privacy.disclosures import record
 from gateway.privacy.scoping import STUDENT_COLUMN
 from gateway.storage import indexing
-from gateway.storage.indexing import values_at
+from standards.paths import values_at
 
 STUDENT = "student"
 # Which path must hold "student" for a record to concern a student (users and enrollments also exist for staff).
@@ -36,7 +36,7 @@ def student_of(rtype: str) -> Callable[[str, dict], str | None] | None:
     def find(sourced_id: str, doc: dict) -> str | None:
         if role is not None and STUDENT not in values_at(doc, role):
             return None
-        return sourced_id if path is None else next(values_at(doc, path), None)
+        return sourced_id if path is None else next(iter(values_at(doc, path)), None)
 
     return find
 

@@ -8,7 +8,8 @@ instead of a document scan. Paths are dotted; a segment that holds an array matc
 from __future__ import annotations
 
 from typing import Any
-from typing import Iterator
+
+from standards.paths import values_at
 
 COLUMNS: dict[str, dict[str, str]] = {
     "org": {"subtype": "type", "parent_ref": "parent.sourcedId"},
@@ -40,21 +41,6 @@ LINKS: dict[str, dict[str, str]] = {
 }
 
 BASE_COLUMNS = {"sourcedId": "sourced_id", "status": "status", "dateLastModified": "date_last_modified"}
-
-
-def values_at(doc: Any, path: tuple[str, ...]) -> Iterator[Any]:
-    """Every value found at a dotted path, descending into arrays."""
-    if not path:
-        if isinstance(doc, list):
-            yield from (item for item in doc if item is not None)
-        elif doc is not None:
-            yield doc
-        return
-    if isinstance(doc, list):
-        for item in doc:
-            yield from values_at(item, path)
-    elif isinstance(doc, dict):
-        yield from values_at(doc.get(path[0]), path[1:])
 
 
 COLUMN_NAMES = ("subtype", "org_ref", "class_ref", "user_ref", "parent_ref")
