@@ -114,6 +114,7 @@ class Engine:
         missing = []
         for name in sorted(used):
             source = self.plan.sources[name]
+            source.reset()
             source.only, source.optional_columns = only, self.plan.optional_columns[name]
             if source.spec.file and not self.inputs.exists(source.spec.file, only):
                 if source.spec.options.get("optional"):
@@ -309,7 +310,8 @@ class Engine:
             return "error"
         if type(key) in (list, dict):  # [a, b] keys: compared by value
             key = orjson.dumps(key, option=orjson.OPT_SORT_KEYS).decode()
-        digest = hash(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS))
+        # The document's digest only serves keep: first, to warn when a skipped duplicate differs.
+        digest = None if rule.keep == "error" else hash(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS))
         first = keys.get(key)
         if first is None:
             keys[key] = (self._pack(index, where), digest)

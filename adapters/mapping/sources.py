@@ -173,6 +173,10 @@ class Format:
     def prepare(self, inputs: Inputs) -> int | None:
         return None
 
+    def reset(self) -> None:
+        """Forget what one run learnt about its input: a compiled plan may run again over other inputs."""
+        self.notes = []
+
     def rows(self, inputs: Inputs, wanted: set) -> Iterator[tuple]:
         raise NotImplementedError
 
@@ -233,6 +237,10 @@ class CsvFormat(Format):
         self.trim = spec.options.get("trim", True)
         self.detected: str | None = None
         self.lines: int | None = None
+
+    def reset(self) -> None:
+        super().reset()
+        self.detected = self.lines = None
 
     def prepare(self, inputs: Inputs) -> int | None:
         if self.encoding == "auto" and self.detected is None:

@@ -189,3 +189,21 @@ def test_json_lines_and_xml_sources_through_a_mapping(tmp_path):
     assert errors == ["users.jsonl:2: enabledUser: required field missing",
                       "users.jsonl:2: givenName: required field missing",
                       "users.jsonl:2: roles: required field missing"]
+
+
+def test_a_compiled_plan_runs_again_over_other_inputs_without_the_first_runs_findings(tmp_path):
+    from adapters.mapping import Engine, Inputs, load_plan
+
+    (tmp_path / "m.yaml").write_text("version: 1\nname: t\nsources:\n  orgs: {file: orgs.csv}\nrecords:\n  orgs:\n"
+                                     "    source: orgs\n    class: Org\n    fields:\n      sourcedId: =id\n"
+                                     "      name: =name\n      type: school\n      identifier: =id\n",
+                                     encoding="utf-8")
+    plan = load_plan(tmp_path / "m.yaml")
+    for folder, data in (("utf8", "id,name\no1,Zoë\n".encode("utf-8")), ("cp1252", "id,name\no1,Zoë\n".encode("cp1252"))):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "orgs.csv").write_bytes(data)
+        with Inputs(tmp_path / folder) as inputs:
+            engine = Engine(plan, inputs)
+            outcomes = list(engine.run())
+        # The second run detects its own encoding (it used to reuse the first run's utf-8 and reject the row).
+        assert [o.errors for o in outcomes] == [[]] and outcomes[0].records[0][2]["name"] == "Zoë", folder
